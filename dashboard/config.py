@@ -1,0 +1,69 @@
+"""Typed settings read from the environment (and an optional ``.env`` file).
+
+Production (``DASHBOARD_ENV=prod``) refuses the development secret key and a missing private-files
+folder, so a deployment cannot start with defaults that are only safe on a laptop.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=PROJECT_ROOT / ".env", extra="ignore")
+
+    env: Literal["dev", "test", "prod"] = Field(default="dev", validation_alias="DASHBOARD_ENV")
+    # Empty: the dashboard starts its own embedded PostgreSQL under .data/ (dev and demo only).
+    database_url: str = Field(default="", validation_alias="DATABASE_URL")
+    secret_key: str = Field(default=DEV_SECRET_KEY, validation_alias="DASHBOARD_SECRET_KEY")
+    private_files_dir: Path = Field(
+        default=PROJECT_ROOT / ".data" / "private", validation_alias="DASHBOARD_PRIVATE_FILES_DIR"
+    )
+    allowed_origin: str = Field(default="http://localhost:3000", validation_alias="DASHBOARD_ALLOWED_ORIGIN")
+    embedded_pg_dir: Path = Field(default=PROJECT_ROOT / ".data" / "pg", validation_alias="DASHBOARD_PG_DIR")
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60, validation_alias="DASHBOARD_SESSION_IDLE_MINUTES")
+    session_absolute_hours: int = Field(default=24, ge=1, le=24 * 7, validation_alias="DASHBOARD_SESSION_ABSOLUTE_HOURS")
+    db_pool_size: int = Field(default=10, ge=1, le=100, validation_alias="DASHBOARD_DB_POOL_SIZE")
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_driver(cls, value: str) -> str:
+        value = value.strip()
+        if value.startswith("postgres://"):
+            value = "postgresql://" + value[len("postgres://") :]
+        if value.startswith("postgresql://"):
+            value = "postgresql+psycopg://" + value[len("postgresql://") :]
+        if value and not value.startswith("postgresql+psycopg://"):
+            raise ValueError("DATABASE_URL must be a PostgreSQL URL (postgresql://...)")
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.env == "prod":
+            problems = []
+            if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
+                problems.append("DASHBOARD_SECRET_KEY must be set to a random value of 32+ characters")
+            if not self.database_url:
+                problems.append("DATABASE_URL must point at the production PostgreSQL server")
+            if not self.allowed_origin.startswith("https://") and "localhost" not in self.allowed_origin:
+                problems.append("DASHBOARD_ALLOWED_ORIGIN must be the dashboard's https origin")
+            if problems:
+                raise ValueError("refusing to start in production: " + "; ".join(problems))
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "prod"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

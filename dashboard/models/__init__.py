@@ -1,0 +1,65 @@
+"""All tables, imported so that ``SQLModel.metadata`` knows every one of them."""
+
+from .base import SQLModel
+from .audit import ActivityLog, OutboxEvent
+from .groups import (
+    Account,
+    Approval,
+    Group,
+    GroupMembership,
+    LedgerEntry,
+    Payout,
+    PayoutRecovery,
+    WebhookEvent,
+    WithdrawalRequest,
+)
+from .identity import ActiveSession, Notification, User
+from .kyc import ComplianceRecord, KycDocument, KycVerification
+from .payments import (
+    CryptoTransaction,
+    GiftCard,
+    GiftCardOrder,
+    Settings,
+    StatusHistory,
+    Transaction,
+    Wallet,
+)
+from .portfolio import Holding, Portfolio, PortfolioSnapshot, Trade
+from .support import SupportMessage, SupportTicket
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "Account",
+    "ActiveSession",
+    "ActivityLog",
+    "Approval",
+    "ComplianceRecord",
+    "CryptoTransaction",
+    "GiftCard",
+    "GiftCardOrder",
+    "Group",
+    "GroupMembership",
+    "Holding",
+    "KycDocument",
+    "KycVerification",
+    "LedgerEntry",
+    "Notification",
+    "OutboxEvent",
+    "Payout",
+    "PayoutRecovery",
+    "Portfolio",
+    "PortfolioSnapshot",
+    "SQLModel",
+    "Settings",
+    "StatusHistory",
+    "SupportMessage",
+    "SupportTicket",
+    "Trade",
+    "Transaction",
+    "User",
+    "Wallet",
+    "WebhookEvent",
+    "WithdrawalRequest",
+    "metadata",
+]
