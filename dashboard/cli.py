@@ -1,0 +1,110 @@
+"""Command line: ``python -m dashboard.cli <command>``.
+
+Commands:
+  migrate                 alembic upgrade head on the configured database
+  seed --profile P        load deterministic demo (P=demo) or benchmark (P=large) data
+  bench                   run named benchmark scenarios and print a table and JSON
+  db-url                  print the database URL in use (starting the embedded server if needed)
+
+Every argument is validated; bad input exits with status 2 and a clear message, writing nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from .db import resolve_database_url
+
+
+def _cmd_migrate(args: argparse.Namespace) -> int:
+    from alembic import command
+    from alembic.config import Config
+
+    from .config import PROJECT_ROOT
+
+    cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    cfg.attributes["url"] = resolve_database_url()
+    command.upgrade(cfg, "head")
+    print("database migrated to head")
+    return 0
+
+
+def _cmd_db_url(args: argparse.Namespace) -> int:
+    print(resolve_database_url())
+    return 0
+
+
+def _cmd_seed(args: argparse.Namespace) -> int:
+    from .seed import run_seed
+
+    return run_seed(
+        url=resolve_database_url(),
+        profile=args.profile,
+        seed=args.seed,
+        if_empty=args.if_empty,
+        quiet=args.quiet,
+    )
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import run_bench
+
+    return run_bench(
+        url=resolve_database_url(),
+        scenarios=args.scenario,
+        repeat=args.repeat,
+        json_path=args.json,
+        list_only=args.list,
+    )
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1 or value > 100_000:
+        raise argparse.ArgumentTypeError(f"expected a number from 1 to 100000, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m dashboard.cli", description="Back-office dashboard tools")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("migrate", help="apply all migrations (alembic upgrade head)")
+    p.set_defaults(func=_cmd_migrate)
+
+    p = sub.add_parser("db-url", help="print the database URL in use")
+    p.set_defaults(func=_cmd_db_url)
+
+    p = sub.add_parser("seed", help="load deterministic demo or benchmark data")
+    p.add_argument("--profile", choices=["demo", "large"], default="demo")
+    p.add_argument("--seed", type=_positive_int, default=20261122, help="random seed (same seed, same rows)")
+    p.add_argument("--if-empty", action="store_true", help="do nothing when the database already has users")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=_cmd_seed)
+
+    p = sub.add_parser("bench", help="run benchmark scenarios against the current database")
+    p.add_argument("--scenario", action="append", help="scenario name (repeatable); default: all")
+    p.add_argument("--repeat", type=_positive_int, default=30, help="timed runs per scenario")
+    p.add_argument("--json", help="also write the results as JSON to this file")
+    p.add_argument("--list", action="store_true", help="list the scenarios and exit")
+    p.set_defaults(func=_cmd_bench)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
