@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from .db import resolve_database_url
 
 
-def _cmd_migrate(args: argparse.Namespace) -> int:
+def migrate_url(url: str, revision: str = "head") -> None:
     from alembic import command
     from alembic.config import Config
 
@@ -26,8 +26,12 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
 
     cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
     cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
-    cfg.attributes["url"] = resolve_database_url()
-    command.upgrade(cfg, "head")
+    cfg.attributes["url"] = url
+    command.upgrade(cfg, revision)
+
+
+def _cmd_migrate(args: argparse.Namespace) -> int:
+    migrate_url(resolve_database_url())
     print("database migrated to head")
     return 0
 
@@ -54,6 +58,9 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
     return run_bench(
         url=resolve_database_url(),
+        profile=args.profile,
+        reseed=args.reseed,
+        quiet=args.quiet,
         scenarios=args.scenario,
         repeat=args.repeat,
         json_path=args.json,
@@ -88,7 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_cmd_seed)
 
-    p = sub.add_parser("bench", help="run benchmark scenarios against the current database")
+    p = sub.add_parser("bench", help="run benchmark scenarios on a database loaded with a profile")
+    p.add_argument("--profile", choices=["demo", "large"], default="demo")
+    p.add_argument("--reseed", action="store_true", help="drop and reload the profile's bench database")
+    p.add_argument("--quiet", action="store_true", help="no progress bars while seeding")
     p.add_argument("--scenario", action="append", help="scenario name (repeatable); default: all")
     p.add_argument("--repeat", type=_positive_int, default=30, help="timed runs per scenario")
     p.add_argument("--json", help="also write the results as JSON to this file")

@@ -1,5 +1,9 @@
 """Password hashing through the passlib API (the maintained ``libpass`` fork, which works with
-bcrypt 5), bcrypt with cost 12 as seed 001 asks."""
+bcrypt 5), bcrypt with cost 12 as seed 001 asks.
+
+New hashes use ``bcrypt_sha256``: bcrypt (cost 12) over an HMAC-SHA256 of the password, because
+bcrypt itself reads only 72 bytes and bcrypt 5 refuses longer input outright. Plain ``bcrypt``
+hashes (as the platforms' seeds store them) still verify and are flagged for rehash."""
 
 from __future__ import annotations
 
@@ -7,7 +11,12 @@ from passlib.context import CryptContext
 
 MIN_PASSWORD_LENGTH = 12
 
-_context = CryptContext(schemes=["bcrypt"], deprecated="auto", bcrypt__rounds=12)
+_context = CryptContext(
+    schemes=["bcrypt_sha256", "bcrypt"],
+    deprecated=["bcrypt"],
+    bcrypt_sha256__rounds=12,
+    bcrypt__rounds=12,
+)
 
 
 def hash_password(password: str) -> str:
