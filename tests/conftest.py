@@ -34,7 +34,7 @@ def _server_url() -> str:
         return to_sqlalchemy_url(url)
     from dashboard.devdb import start_embedded
 
-    return to_sqlalchemy_url(start_embedded(ROOT / ".data" / "test-pg", keep_running=True))
+    return to_sqlalchemy_url(start_embedded(ROOT / ".data" / "test-pg", keep_running=False))
 
 
 def _admin_conn(server_url: str) -> psycopg.Connection:
