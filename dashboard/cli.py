@@ -5,6 +5,7 @@ Commands:
   seed --profile P        load deterministic demo (P=demo) or benchmark (P=large) data
   bench                   run named benchmark scenarios and print a table and JSON
   db-url                  print the database URL in use (starting the embedded server if needed)
+  db-stop                 stop the embedded server
 
 Every argument is validated; bad input exits with status 2 and a clear message, writing nothing.
 """
@@ -38,6 +39,19 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
 
 def _cmd_db_url(args: argparse.Namespace) -> int:
     print(resolve_database_url())
+    return 0
+
+
+def _cmd_db_stop(args: argparse.Namespace) -> int:
+    from .config import get_settings
+    from .devdb import stop_embedded
+
+    settings = get_settings()
+    if settings.database_url:
+        print("DATABASE_URL is set: not stopping an external server")
+        return 0
+    stop_embedded(settings.embedded_pg_dir)
+    print("embedded PostgreSQL stopped")
     return 0
 
 
@@ -87,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("db-url", help="print the database URL in use")
     p.set_defaults(func=_cmd_db_url)
+
+    p = sub.add_parser("db-stop", help="stop the embedded PostgreSQL (when DATABASE_URL is unset)")
+    p.set_defaults(func=_cmd_db_stop)
 
     p = sub.add_parser("seed", help="load deterministic demo or benchmark data")
     p.add_argument("--profile", choices=["demo", "large"], default="demo")

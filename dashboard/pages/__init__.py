@@ -1,0 +1,1 @@
+"""One module per screen: its State class (if any) and its page function."""

@@ -1,0 +1,25 @@
+"""Audit log (``/audit``): placeholder until issue #3 builds the screen."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from .. import routes
+from ..components import layout, page_header, placeholder_panel
+
+ISSUE = 3
+SCREEN = routes.screen_for(routes.AUDIT)
+WILL_DO = [
+    "Every back-office action: who did it, when, to what, and the data before and after.",
+    "Filters by officer, action, target and date.",
+    "A check that the log's hash chain is unbroken, so a changed or deleted entry shows.",
+]
+NOTE = "Issue #3 also brings staff sign-in and per-role permissions."
+
+
+def audit_page() -> rx.Component:
+    return layout(
+        page_header(SCREEN.title, SCREEN.summary),
+        placeholder_panel(ISSUE, WILL_DO, NOTE),
+        active=SCREEN.route,
+    )

@@ -1,0 +1,25 @@
+"""Support inbox (``/support``): placeholder until issue #7 builds the screen."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from .. import routes
+from ..components import layout, page_header, placeholder_panel
+
+ISSUE = 7
+SCREEN = routes.screen_for(routes.SUPPORT)
+WILL_DO = [
+    "An inbox of open and in-progress tickets, with unread replies marked.",
+    "A conversation view: reply to the customer or add internal notes they never see.",
+    "Assign, prioritise, resolve and close tickets; attachments opened from private storage.",
+]
+NOTE = ""
+
+
+def support_page() -> rx.Component:
+    return layout(
+        page_header(SCREEN.title, SCREEN.summary),
+        placeholder_panel(ISSUE, WILL_DO, NOTE),
+        active=SCREEN.route,
+    )

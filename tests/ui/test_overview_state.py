@@ -1,0 +1,122 @@
+"""The overview page state, driven in plain pytest: the on_load handler against a real database."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+
+import pytest
+import reflex as rx
+from sqlalchemy import Engine
+from sqlalchemy.pool import NullPool
+from sqlmodel import Session
+
+import dashboard.dashboard  # noqa: F401  (builds the app and its state tree once per process)
+from dashboard import db as dashboard_db
+from dashboard.db import make_engine
+from dashboard.pages.overview import CARDS, DB_ERROR, NO_VALUE, OverviewState
+from dashboard.services.overview import COUNT_KEYS
+from tests.e2e.data import insert_waiting_work
+
+
+def _overview_state() -> OverviewState:
+    root = rx.State(_reflex_internal_init=True)
+    return root.get_substate(OverviewState.get_full_name().split("."))
+
+
+def _load(state: OverviewState) -> list[bool]:
+    """Run the on_load handler to the end; return ``loading`` as seen at each yield."""
+
+    async def drive() -> list[bool]:
+        seen = []
+        async for _ in state.load_overview():
+            seen.append(state.loading)
+        return seen
+
+    return asyncio.run(drive())
+
+
+@pytest.fixture
+def use_engine() -> Iterator[Callable[[Engine], None]]:
+    """Point the app at a given engine for one test, then restore whatever it had."""
+    previous = dashboard_db._engine
+
+    def use(engine: Engine) -> None:
+        dashboard_db.set_engine(engine)
+
+    yield use
+    dashboard_db.set_engine(previous)
+
+
+def test_overview_shows_zeros_on_an_empty_database(engine: Engine, use_engine) -> None:
+    use_engine(engine)
+    state = _overview_state()
+
+    seen_loading = _load(state)
+
+    assert seen_loading == [True], "the page shows its skeleton while the counts are read"
+    assert state.loading is False
+    assert state.error == ""
+    assert state.counts == {key: "0" for key in COUNT_KEYS}
+    assert state.checked_at.endswith("UTC")
+
+
+def test_overview_shows_the_waiting_work_as_strings(fresh_engine: Engine, use_engine) -> None:
+    # The handler reads through its own connection, so the rows are committed, in a database of
+    # this test's own (the shared test database stays empty for the other tests).
+    with Session(fresh_engine) as session:
+        expected = insert_waiting_work(session)
+        session.commit()
+    use_engine(fresh_engine)
+    state = _overview_state()
+
+    _load(state)
+
+    assert state.error == ""
+    assert state.counts == {key: str(value) for key, value in expected.items()}
+    assert all(isinstance(value, str) for value in state.counts.values())
+
+
+def test_overview_formats_large_counts_with_separators(engine: Engine, use_engine, monkeypatch) -> None:
+    from dashboard.pages import overview
+
+    monkeypatch.setattr(overview, "overview_counts", lambda session: {key: 1234567 for key in COUNT_KEYS})
+    use_engine(engine)
+    state = _overview_state()
+
+    _load(state)
+
+    assert set(state.counts.values()) == {"1,234,567"}
+
+
+def test_overview_says_so_when_the_database_is_unreachable(use_engine, caplog) -> None:
+    unreachable = make_engine(
+        "postgresql://postgres@127.0.0.1:9/none", poolclass=NullPool, connect_args={"connect_timeout": 2}
+    )
+    use_engine(unreachable)
+    state = _overview_state()
+
+    _load(state)
+
+    assert state.loading is False
+    assert state.error == DB_ERROR
+    assert state.counts == {key: NO_VALUE for key in COUNT_KEYS}
+    assert state.checked_at == ""
+    assert "reading the queue counts failed" in caplog.text
+    unreachable.dispose()
+
+
+def test_overview_state_exposes_only_its_load_handler() -> None:
+    """Any client can call any public handler: this state must offer nothing but the read. Reflex
+    adds ``setvar`` to every state; it can only call ``set_<var>`` setters, and there are none."""
+    public = {name for name in OverviewState.event_handlers if not name.startswith("_")}
+
+    assert public == {"load_overview", "setvar"}
+    state = _overview_state()
+    for var in ("loading", "error", "counts", "checked_at"):
+        with pytest.raises(AttributeError, match="no attribute 'set_"):
+            state.setvar(var, "forged")
+
+
+def test_every_count_of_the_service_has_a_card() -> None:
+    assert list(CARDS) == list(COUNT_KEYS)
