@@ -1,0 +1,22 @@
+"""Who is acting: resolved on the server from the session stored in the database, never from
+anything the browser sends."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: uuid.UUID | None  # None for the system (jobs, CLI without an account)
+    email: str | None
+    role: str | None  # a Role value
+    session_id: uuid.UUID | None = None
+    ip_address: str | None = None
+    user_agent: str | None = None
+    correlation_id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+    @classmethod
+    def system(cls, name: str = "system") -> Actor:
+        return cls(user_id=None, email=name, role=None)
