@@ -11,11 +11,16 @@ from dataclasses import dataclass, field
 class Actor:
     user_id: uuid.UUID | None  # None for the system (jobs, CLI without an account)
     email: str | None
-    role: str | None  # a Role value
+    role: str | None  # a Role value, or permissions.GROUP_OFFICER
     session_id: uuid.UUID | None = None
     ip_address: str | None = None
     user_agent: str | None = None
     correlation_id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+    def can(self, perm: str) -> bool:
+        from ..permissions import has_permission
+
+        return has_permission(self.role, perm)
 
     @classmethod
     def system(cls, name: str = "system") -> Actor:
