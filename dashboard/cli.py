@@ -6,6 +6,8 @@ Commands:
   bench                   run named benchmark scenarios and print a table and JSON
   db-url                  print the database URL in use (starting the embedded server if needed)
   db-stop                 stop the embedded server
+  create-admin --email E --first-name F --last-name L
+                          create an ADMIN (password from DASHBOARD_ADMIN_PASSWORD or asked twice)
 
 Every argument is validated; bad input exits with status 2 and a clear message, writing nothing.
 """
@@ -121,6 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", help="also write the results as JSON to this file")
     p.add_argument("--list", action="store_true", help="list the scenarios and exit")
     p.set_defaults(func=_cmd_bench)
+    from .auth_cli import add_create_admin_parser
+
+    add_create_admin_parser(sub)
     return parser
 
 
