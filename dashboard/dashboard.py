@@ -1,7 +1,8 @@
 """The Reflex app: theme and pages. Reflex imports this module (``<app_name>/<app_name>.py``).
 
 Importing it builds the app and registers every page; it opens no database connection (the engine is
-made on the first query).
+made on the first query). The plain-HTTP sign-in endpoints (``web_auth``) are mounted in front of
+Reflex's backend.
 """
 
 from __future__ import annotations
@@ -9,13 +10,15 @@ from __future__ import annotations
 import reflex as rx
 
 from . import routes
-from .pages.audit import audit_page
-from .pages.groups import groups_page
-from .pages.kyc import kyc_page
+from .pages.audit import AuditGateState, audit_page
+from .pages.groups import GroupsGateState, groups_page
+from .pages.kyc import KycGateState, kyc_page
+from .pages.login import LoginState, TwoFactorState, login_page, second_factor_page
 from .pages.overview import OverviewState, overview_page
-from .pages.portfolios import portfolios_page
-from .pages.support import support_page
-from .pages.transactions import transactions_page
+from .pages.portfolios import PortfoliosGateState, portfolios_page
+from .pages.support import SupportGateState, support_page
+from .pages.transactions import TransactionsGateState, transactions_page
+from .web_auth import build_auth_app
 
 FAVICON = "favicon.svg"  # in assets/
 
@@ -23,26 +26,29 @@ FAVICON = "favicon.svg"  # in assets/
 app = rx.App(
     html_lang="en",
     head_components=[rx.el.link(rel="icon", href="/" + FAVICON, type="image/svg+xml")],
+    api_transformer=build_auth_app(),
 )
 
 
-def _title(screen: routes.Screen) -> str:
-    return f"{screen.title} · {routes.PRODUCT_NAME}"
+def _title(title: str) -> str:
+    return f"{title} · {routes.PRODUCT_NAME}"
 
 
+app.add_page(login_page, route=routes.LOGIN, title=_title("Sign in"), image=FAVICON, on_load=LoginState.load_login)
 app.add_page(
-    overview_page,
-    route=routes.OVERVIEW,
-    title=_title(routes.OVERVIEW_SCREEN),
+    second_factor_page,
+    route=routes.LOGIN_2FA,
+    title=_title("Two-step sign-in"),
     image=FAVICON,
-    on_load=OverviewState.load_overview,
+    on_load=TwoFactorState.load_second_factor,
 )
-for _route, _page in (
-    (routes.KYC, kyc_page),
-    (routes.TRANSACTIONS, transactions_page),
-    (routes.PORTFOLIOS, portfolios_page),
-    (routes.SUPPORT, support_page),
-    (routes.GROUPS, groups_page),
-    (routes.AUDIT, audit_page),
+for _route, _page, _on_load in (
+    (routes.OVERVIEW, overview_page, OverviewState.load_overview),
+    (routes.KYC, kyc_page, KycGateState.open_page),
+    (routes.TRANSACTIONS, transactions_page, TransactionsGateState.open_page),
+    (routes.PORTFOLIOS, portfolios_page, PortfoliosGateState.open_page),
+    (routes.SUPPORT, support_page, SupportGateState.open_page),
+    (routes.GROUPS, groups_page, GroupsGateState.open_page),
+    (routes.AUDIT, audit_page, AuditGateState.open_page),
 ):
-    app.add_page(_page, route=_route, title=_title(routes.screen_for(_route)), image=FAVICON)
+    app.add_page(_page, route=_route, title=_title(routes.screen_for(_route).title), image=FAVICON, on_load=_on_load)

@@ -11,19 +11,26 @@ import reflex as rx
 
 from .. import routes
 from ..routes import Screen
+from ..state import AuthState
+from .native_form import native_form
 
 SIDEBAR_WIDTH = "15rem"
 
 
 def layout(*children: rx.Component, active: str) -> rx.Component:
-    """Wrap a page's content in the dashboard shell; ``active`` is the page's route."""
+    """Wrap a page's content in the dashboard shell; ``active`` is the page's route.
+
+    Nothing of the page is drawn until the page's guarded ``on_load`` handler has confirmed the
+    session on the server (``AuthState.signed_in``); the sidebar lists only the screens the
+    officer's role may open. Both are conveniences: every handler checks again on the server.
+    """
     screen = routes.screen_for(active)
     return rx.flex(
         _sidebar(active),
         rx.flex(
             _header_bar(screen),
             rx.el.main(
-                *children,
+                rx.cond(AuthState.signed_in, rx.fragment(*children), _checking_session()),
                 width="100%",
                 max_width="72rem",
                 padding_x="2rem",
@@ -47,8 +54,12 @@ def _sidebar(active: str) -> rx.Component:
             _nav_item(routes.OVERVIEW_SCREEN, active),
             _section_label("Work queues"),
             *[_nav_item(screen, active) for screen in routes.SCREENS],
-            _section_label("Records"),
-            _nav_item(routes.AUDIT_SCREEN, active),
+            rx.cond(
+                AuthState.officer_permissions.contains("audit.view")
+                | AuthState.officer_permissions.contains("staff.manage"),
+                _section_label("Records"),
+            ),
+            *[_nav_item(screen, active) for screen in routes.RECORD_SCREENS],
             direction="column",
             gap="1",
             position="sticky",
@@ -108,6 +119,11 @@ def _section_label(text: str) -> rx.Component:
 
 
 def _nav_item(screen: Screen, active: str) -> rx.Component:
+    item = _nav_link(screen, active)
+    return rx.cond(AuthState.officer_permissions.contains(screen.perm), item) if screen.perm else item
+
+
+def _nav_link(screen: Screen, active: str) -> rx.Component:
     is_active = screen.route == active
     attrs = {"aria-current": "page"} if is_active else {}
     return rx.link(
@@ -138,10 +154,7 @@ def _header_bar(screen: Screen) -> rx.Component:
     ]
     return rx.el.header(
         rx.hstack(*crumbs, align="center", spacing="2"),
-        rx.tooltip(
-            rx.badge(rx.icon("shield", size=12), "Sign-in not enabled yet", color_scheme="amber", variant="soft"),
-            content="Staff sign-in and per-role permissions arrive with issue #3.",
-        ),
+        rx.cond(AuthState.signed_in, _officer_menu()),
         display="flex",
         justify_content="space-between",
         align_items="center",
@@ -153,3 +166,48 @@ def _header_bar(screen: Screen) -> rx.Component:
         background_color="var(--color-panel-solid)",
         border_bottom="1px solid var(--gray-a5)",
     )
+
+
+def _officer_menu() -> rx.Component:
+    """Who is signed in, and a sign-out button (a plain form post that clears the HttpOnly cookie)."""
+    return rx.hstack(
+        rx.vstack(
+            rx.text(AuthState.officer_email, size="2", weight="medium", color="var(--gray-12)"),
+            rx.text(AuthState.officer_role_label, size="1", color="var(--gray-11)"),
+            spacing="0",
+            align="end",
+        ),
+        native_form(
+            rx.button(rx.icon("log_out", size=14), "Sign out", type="submit", variant="soft", color_scheme="gray", size="1"),
+            action=backend_url(routes.AUTH_LOGOUT),
+            method="post",
+        ),
+        align="center",
+        spacing="3",
+        custom_attrs={"data-testid": "officer-menu"},
+    )
+
+
+def _checking_session() -> rx.Component:
+    return rx.center(
+        rx.hstack(rx.spinner(size="2"), rx.text("Checking your session…", size="2", color="var(--gray-11)")),
+        padding_y="4rem",
+        width="100%",
+    )
+
+
+def backend_url(path: str) -> rx.Var:
+    """The backend's absolute URL for ``path`` (dev: another port; prod: the same origin)."""
+    from reflex_base.constants import Dirs
+    from reflex_base.vars import VarData
+    from reflex_base.utils.imports import ImportVar
+
+    return rx.Var(
+        _js_expr=f"(getBackendURL(env.PING).origin + {path!r})",
+        _var_data=VarData(
+            imports={
+                "$/env.json": [ImportVar(tag="env", is_default=True)],
+                f"$/{Dirs.STATE_PATH}": [ImportVar(tag="getBackendURL")],
+            }
+        ),
+    ).to(str)

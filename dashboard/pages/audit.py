@@ -6,6 +6,8 @@ import reflex as rx
 
 from .. import routes
 from ..components import layout, page_header, placeholder_panel
+from ..permissions import Perm
+from ..state import AuthState, guarded
 
 ISSUE = 3
 SCREEN = routes.screen_for(routes.AUDIT)
@@ -15,6 +17,14 @@ WILL_DO = [
     "A check that the log's hash chain is unbroken, so a changed or deleted entry shows.",
 ]
 NOTE = "Issue #3 also brings staff sign-in and per-role permissions."
+
+
+class AuditGateState(AuthState):
+    """Until the screen is built: only confirms the session and the permission to open it."""
+
+    @guarded(Perm.AUDIT_VIEW)
+    async def open_page(self):
+        return None
 
 
 def audit_page() -> rx.Component:

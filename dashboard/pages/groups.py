@@ -6,6 +6,8 @@ import reflex as rx
 
 from .. import routes
 from ..components import layout, page_header, placeholder_panel
+from ..permissions import Perm
+from ..state import AuthState, guarded
 
 ISSUE = 8
 SCREEN = routes.screen_for(routes.GROUPS)
@@ -15,6 +17,14 @@ WILL_DO = [
     "Decline with a reason, and follow each payout until it succeeds or is recovered.",
 ]
 NOTE = ""
+
+
+class GroupsGateState(AuthState):
+    """Until the screen is built: only confirms the session and the permission to open it."""
+
+    @guarded(Perm.GROUPS_VIEW)
+    async def open_page(self):
+        return None
 
 
 def groups_page() -> rx.Component:

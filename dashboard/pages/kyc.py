@@ -6,6 +6,8 @@ import reflex as rx
 
 from .. import routes
 from ..components import layout, page_header, placeholder_panel
+from ..permissions import Perm
+from ..state import AuthState, guarded
 
 ISSUE = 4
 SCREEN = routes.screen_for(routes.KYC)
@@ -17,6 +19,14 @@ WILL_DO = [
     "A second reviewer for high-risk cases (four-eyes), and every decision written to the audit log.",
 ]
 NOTE = "Documents stay in private storage and are shown only to signed-in reviewers."
+
+
+class KycGateState(AuthState):
+    """Until the screen is built: only confirms the session and the permission to open it."""
+
+    @guarded(Perm.KYC_VIEW)
+    async def open_page(self):
+        return None
 
 
 def kyc_page() -> rx.Component:

@@ -10,7 +10,9 @@ import reflex as rx
 from .. import routes
 from ..components import error_callout, layout, page_header, stat_card
 from ..db import run_db
+from ..permissions import Perm
 from ..services.overview import COUNT_KEYS, overview_counts
+from ..state import AuthState, guarded
 
 log = logging.getLogger(__name__)
 
@@ -46,15 +48,16 @@ def _format_counts(raw: dict[str, int]) -> dict[str, str]:
     return {key: f"{int(raw[key]):,}" for key in COUNT_KEYS}
 
 
-class OverviewState(rx.State):
-    """Figures of the overview page. Everything here is an aggregate count: no customer data."""
+class OverviewState(AuthState):
+    """Figures of the overview page. Everything here is an aggregate count: no customer data.
+    Each card is drawn only for officers who may open the screen it links to."""
 
     loading: bool = True
     error: str = ""
     counts: dict[str, str] = {key: NO_VALUE for key in COUNT_KEYS}
     checked_at: str = ""
 
-    @rx.event
+    @guarded(Perm.OVERVIEW_VIEW)
     async def load_overview(self):
         """Read the counts in a worker thread (never on the event loop). Takes no arguments."""
         self.loading = True
@@ -87,7 +90,9 @@ def _refresh_button() -> rx.Component:
 
 def overview_page() -> rx.Component:
     cards = [
-        stat_card(
+        rx.cond(
+            OverviewState.officer_permissions.contains(routes.screen_for(href).perm),
+            stat_card(
             label=label,
             value=OverviewState.counts[key],
             href=href,
@@ -96,6 +101,7 @@ def overview_page() -> rx.Component:
             loading=OverviewState.loading,
             muted=OverviewState.error != "",
             test_id=f"count-{key}",
+            ),
         )
         for key, (label, href, icon, hint) in CARDS.items()
     ]

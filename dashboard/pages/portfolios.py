@@ -6,6 +6,8 @@ import reflex as rx
 
 from .. import routes
 from ..components import layout, page_header, placeholder_panel
+from ..permissions import Perm
+from ..state import AuthState, guarded
 
 ISSUE = 6
 SCREEN = routes.screen_for(routes.PORTFOLIOS)
@@ -15,6 +17,14 @@ WILL_DO = [
     "Value over time from the daily snapshots, as a chart.",
 ]
 NOTE = ""
+
+
+class PortfoliosGateState(AuthState):
+    """Until the screen is built: only confirms the session and the permission to open it."""
+
+    @guarded(Perm.PORTFOLIOS_VIEW)
+    async def open_page(self):
+        return None
 
 
 def portfolios_page() -> rx.Component:

@@ -6,6 +6,8 @@ import reflex as rx
 
 from .. import routes
 from ..components import layout, page_header, placeholder_panel
+from ..permissions import Perm
+from ..state import AuthState, guarded
 
 ISSUE = 7
 SCREEN = routes.screen_for(routes.SUPPORT)
@@ -15,6 +17,14 @@ WILL_DO = [
     "Assign, prioritise, resolve and close tickets; attachments opened from private storage.",
 ]
 NOTE = ""
+
+
+class SupportGateState(AuthState):
+    """Until the screen is built: only confirms the session and the permission to open it."""
+
+    @guarded(Perm.SUPPORT_VIEW)
+    async def open_page(self):
+        return None
 
 
 def support_page() -> rx.Component:

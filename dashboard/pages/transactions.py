@@ -6,6 +6,8 @@ import reflex as rx
 
 from .. import routes
 from ..components import layout, page_header, placeholder_panel
+from ..permissions import Perm
+from ..state import AuthState, guarded
 
 ISSUE = 5
 SCREEN = routes.screen_for(routes.TRANSACTIONS)
@@ -16,6 +18,14 @@ WILL_DO = [
     "The item's status history and payment proof, and an audit entry for each decision.",
 ]
 NOTE = ""
+
+
+class TransactionsGateState(AuthState):
+    """Until the screen is built: only confirms the session and the permission to open it."""
+
+    @guarded(Perm.TRANSACTIONS_VIEW)
+    async def open_page(self):
+        return None
 
 
 def transactions_page() -> rx.Component:

@@ -1,0 +1,190 @@
+"""The signed-in officer, resolved on the server for every event.
+
+The session token lives in an **HttpOnly** cookie set by ``dashboard/web_auth.py``; page scripts can
+never read it. Every event arrives over the websocket whose handshake carried that cookie, and
+Reflex takes the headers from the connection itself (not from anything the client sends in the
+event), so ``self.router.headers.cookie`` is the real cookie of the browser that sent the event.
+
+Every public handler of every page state is wrapped by ``guarded(perm)`` (or ``public()``): it
+resolves the officer from the session row in the database, checks the permission, and only then
+runs the handler with ``current_actor()`` available. A handler without a decision fails the
+permission-matrix test. This module imports nothing from the pages.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import inspect
+import logging
+from collections.abc import Callable
+from http.cookies import CookieError, SimpleCookie
+from typing import Any
+
+import reflex as rx
+
+from . import routes
+from .db import run_db
+from .permissions import Perm
+from .services.actor import Actor
+from .services.errors import DomainError, NotAllowed, NotAuthenticated
+
+log = logging.getLogger(__name__)
+
+SESSION_COOKIE = "bo_session"
+ROLE_LABELS = {
+    "ADMIN": "Administrator",
+    "COMPLIANCE": "Compliance officer",
+    "TREASURER": "Treasurer",
+    "MANAGER": "Manager",
+    "SUPPORT": "Support agent",
+    "GROUP_OFFICER": "Group officer",
+}
+PUBLIC = "public"
+
+_current_actor: contextvars.ContextVar[Actor | None] = contextvars.ContextVar("current_actor", default=None)
+# Tests register a list here to observe each guard's decision: (handler name, outcome).
+decisions: contextvars.ContextVar[list[tuple[str, str]] | None] = contextvars.ContextVar("decisions", default=None)
+
+
+def current_actor() -> Actor:
+    actor = _current_actor.get()
+    if actor is None:  # a handler that forgot its guard: refuse rather than act as nobody
+        raise NotAuthenticated("Please sign in.")
+    return actor
+
+
+def token_from_cookie_header(header: str | None) -> str | None:
+    if not header or len(header) > 8192:
+        return None
+    jar = SimpleCookie()
+    try:
+        jar.load(header)
+    except CookieError:
+        return None
+    morsel = jar.get(SESSION_COOKIE)
+    value = morsel.value if morsel else ""
+    return value if 20 <= len(value) <= 200 else None
+
+
+def _note(name: str, outcome: str) -> None:
+    seen = decisions.get()
+    if seen is not None:
+        seen.append((name, outcome))
+
+
+class AuthState(rx.State):
+    """Base of every page state. Display copies of who is signed in (never trusted for decisions)."""
+
+    signed_in: bool = False
+    officer_email: str = ""
+    officer_name: str = ""
+    officer_role: str = ""
+    officer_role_label: str = ""
+    officer_permissions: list[str] = []
+    access_error: str = ""
+
+    async def _resolve_actor(self) -> Actor:
+        from .services.auth import resolve_session
+
+        token = token_from_cookie_header(self.router.headers.cookie)
+        if token is None:
+            raise NotAuthenticated("Please sign in.")
+        return await run_db(
+            resolve_session,
+            token=token,
+            ip_address=self.router.session.client_ip or None,
+            user_agent=(self.router.headers.user_agent or "")[:500] or None,
+        )
+
+    def _show_officer(self, actor: Actor) -> None:
+        self.signed_in = True
+        self.officer_email = actor.email or ""
+        self.officer_role = actor.role or ""
+        self.officer_role_label = ROLE_LABELS.get(actor.role or "", actor.role or "")
+        self.officer_name = actor.email or ""
+        from .permissions import permissions_for
+
+        self.officer_permissions = sorted(p.value for p in permissions_for(actor.role))
+
+    def _signed_out(self) -> None:
+        self.signed_in = False
+        self.officer_email = self.officer_name = self.officer_role = self.officer_role_label = ""
+        self.officer_permissions = []
+
+
+def _login_redirect(state: AuthState) -> rx.event.EventSpec:
+    path = state.router.url.path or "/"
+    target = routes.LOGIN + (f"?next={path}" if path.startswith("/") and not path.startswith("//") else "")
+    return rx.redirect(target)
+
+
+def guarded(perm: Perm | str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Run the handler only for a signed-in officer holding ``perm`` (or anyone, for ``PUBLIC``).
+
+    Denied calls change nothing: the handler body never runs. Domain errors raised by the services
+    become a toast with their message.
+    """
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        is_gen = inspect.isasyncgenfunction(fn)
+        is_coro = inspect.iscoroutinefunction(fn)
+        if not (is_gen or is_coro):
+            raise TypeError(f"{fn.__qualname__}: guarded handlers must be async (database work off the event loop)")
+        name = fn.__qualname__
+
+        @functools.wraps(fn)
+        async def handler(self: AuthState, *args: Any, **kwargs: Any):
+            actor: Actor | None = None
+            if perm != PUBLIC:
+                try:
+                    actor = await self._resolve_actor()
+                except NotAuthenticated as exc:
+                    _note(name, "unauthenticated")
+                    self._signed_out()
+                    yield [rx.toast.warning(str(exc)), _login_redirect(self)]
+                    return
+                except Exception:
+                    log.exception("resolving the session failed in %s", name)
+                    _note(name, "error")
+                    yield rx.toast.error("The server could not check your session. Try again in a moment.")
+                    return
+                if not actor.can(perm):
+                    _note(name, "denied")
+                    message = "You do not have permission to do this."
+                    self.access_error = message
+                    yield rx.toast.error(message)
+                    return
+                self._show_officer(actor)
+            _note(name, "allowed")
+            token = _current_actor.set(actor)
+            try:
+                if is_gen:
+                    async for event in fn(self, *args, **kwargs):
+                        yield event
+                else:
+                    result = await fn(self, *args, **kwargs)
+                    if result is not None:
+                        yield result
+            except NotAllowed as exc:
+                self.access_error = str(exc)
+                yield rx.toast.error(str(exc))
+            except NotAuthenticated as exc:
+                self._signed_out()
+                yield [rx.toast.warning(str(exc)), _login_redirect(self)]
+            except DomainError as exc:
+                yield rx.toast.error(str(exc))
+            finally:
+                try:
+                    _current_actor.reset(token)
+                except ValueError:  # resumed in another context: just clear it
+                    _current_actor.set(None)
+
+        handler.__permission__ = perm  # type: ignore[attr-defined]
+        return handler
+
+    return decorate
+
+
+def public() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return guarded(PUBLIC)
