@@ -119,11 +119,12 @@ def _login_redirect(state: AuthState) -> rx.event.EventSpec:
     return rx.redirect(target)
 
 
-def guarded(perm: Perm | str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def guarded(perm: Perm | str, *, opens_page: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Run the handler only for a signed-in officer holding ``perm`` (or anyone, for ``PUBLIC``).
 
-    Denied calls change nothing: the handler body never runs. Domain errors raised by the services
-    become a toast with their message.
+    Denied calls change nothing: the handler body never runs; a denied page load (``opens_page``)
+    also replaces the page's content with an access-denied notice. Domain errors raised by the
+    services become a toast with their message.
     """
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -152,10 +153,14 @@ def guarded(perm: Perm | str) -> Callable[[Callable[..., Any]], Callable[..., An
                 if not actor.can(perm):
                     _note(name, "denied")
                     message = "You do not have permission to do this."
-                    self.access_error = message
+                    self._show_officer(actor)
+                    if opens_page:
+                        self.access_error = message
                     yield rx.toast.error(message)
                     return
                 self._show_officer(actor)
+                if opens_page:
+                    self.access_error = ""
             _note(name, "allowed")
             token = _current_actor.set(actor)
             try:
@@ -167,7 +172,6 @@ def guarded(perm: Perm | str) -> Callable[[Callable[..., Any]], Callable[..., An
                     if result is not None:
                         yield result
             except NotAllowed as exc:
-                self.access_error = str(exc)
                 yield rx.toast.error(str(exc))
             except NotAuthenticated as exc:
                 self._signed_out()

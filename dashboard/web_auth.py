@@ -72,6 +72,14 @@ def safe_next(value: object) -> str:
     return value
 
 
+def landing_page(actor, next_path: str) -> str:
+    """Where a fresh sign-in goes: the page asked for, or the officer's home screen (group officers
+    have no overview: they land on their group approvals)."""
+    if next_path == routes.OVERVIEW and actor is not None and not actor.can("overview.view"):
+        return routes.GROUPS
+    return next_path
+
+
 def _origin_ok(request: Request) -> bool:
     """Refuse cross-site form posts: the Origin (or Referer) must be the dashboard itself."""
     origin = request.headers.get("origin") or ""
@@ -126,7 +134,7 @@ def _client(request: Request) -> dict[str, str | None]:
 def _after_step(request: Request, result: auth.SignInResult, next_path: str) -> Response:
     lifetime = int(auth.absolute_lifetime().total_seconds())
     if result.step is auth.SignInStep.SIGNED_IN:
-        response: Response = _redirect(next_path)
+        response: Response = _redirect(landing_page(result.actor, next_path))
     else:
         mode = "enrol" if result.step is auth.SignInStep.TOTP_ENROLMENT_REQUIRED else "verify"
         response = _redirect(routes.LOGIN_2FA, mode=mode, next=next_path)

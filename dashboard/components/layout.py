@@ -30,7 +30,11 @@ def layout(*children: rx.Component, active: str) -> rx.Component:
         rx.flex(
             _header_bar(screen),
             rx.el.main(
-                rx.cond(AuthState.signed_in, rx.fragment(*children), _checking_session()),
+                rx.cond(
+                    AuthState.signed_in,
+                    rx.cond(AuthState.access_error != "", _access_denied(), rx.fragment(*children)),
+                    _checking_session(),
+                ),
                 width="100%",
                 max_width="72rem",
                 padding_x="2rem",
@@ -179,12 +183,24 @@ def _officer_menu() -> rx.Component:
         ),
         native_form(
             rx.button(rx.icon("log_out", size=14), "Sign out", type="submit", variant="soft", color_scheme="gray", size="1"),
-            action=backend_url(routes.AUTH_LOGOUT),
-            method="post",
+            action=routes.AUTH_LOGOUT,
         ),
         align="center",
         spacing="3",
         custom_attrs={"data-testid": "officer-menu"},
+    )
+
+
+def _access_denied() -> rx.Component:
+    return rx.callout.root(
+        rx.callout.icon(rx.icon("lock")),
+        rx.callout.text(
+            "You do not have permission to open this screen. The screens your role may use are in the sidebar."
+        ),
+        color_scheme="red",
+        variant="surface",
+        role="alert",
+        custom_attrs={"data-testid": "access-denied"},
     )
 
 
@@ -195,19 +211,3 @@ def _checking_session() -> rx.Component:
         width="100%",
     )
 
-
-def backend_url(path: str) -> rx.Var:
-    """The backend's absolute URL for ``path`` (dev: another port; prod: the same origin)."""
-    from reflex_base.constants import Dirs
-    from reflex_base.vars import VarData
-    from reflex_base.utils.imports import ImportVar
-
-    return rx.Var(
-        _js_expr=f"(getBackendURL(env.PING).origin + {path!r})",
-        _var_data=VarData(
-            imports={
-                "$/env.json": [ImportVar(tag="env", is_default=True)],
-                f"$/{Dirs.STATE_PATH}": [ImportVar(tag="getBackendURL")],
-            }
-        ),
-    ).to(str)

@@ -22,7 +22,7 @@ NOTE = "Issue #3 also brings staff sign-in and per-role permissions."
 class AuditGateState(AuthState):
     """Until the screen is built: only confirms the session and the permission to open it."""
 
-    @guarded(Perm.AUDIT_VIEW)
+    @guarded(Perm.AUDIT_VIEW, opens_page=True)
     async def open_page(self):
         return None
 

@@ -22,7 +22,7 @@ NOTE = ""
 class GroupsGateState(AuthState):
     """Until the screen is built: only confirms the session and the permission to open it."""
 
-    @guarded(Perm.GROUPS_VIEW)
+    @guarded(Perm.GROUPS_VIEW, opens_page=True)
     async def open_page(self):
         return None
 

@@ -24,7 +24,7 @@ NOTE = "Documents stay in private storage and are shown only to signed-in review
 class KycGateState(AuthState):
     """Until the screen is built: only confirms the session and the permission to open it."""
 
-    @guarded(Perm.KYC_VIEW)
+    @guarded(Perm.KYC_VIEW, opens_page=True)
     async def open_page(self):
         return None
 

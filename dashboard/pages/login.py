@@ -12,12 +12,11 @@ import base64
 import reflex as rx
 
 from .. import routes
-from ..components.layout import backend_url
 from ..components.native_form import native_form
 from ..db import run_db
 from ..services.errors import DomainError
 from ..state import AuthState, public, token_from_cookie_header
-from ..web_auth import MESSAGES, safe_next
+from ..web_auth import MESSAGES, landing_page, safe_next
 
 CODE_LENGTH = 6
 
@@ -46,8 +45,7 @@ class LoginState(AuthState):
         except Exception:
             return
         self._show_officer(actor)
-        home = routes.OVERVIEW if actor.can("overview.view") else routes.GROUPS
-        return rx.redirect(self.next_path if self.next_path != routes.OVERVIEW else home)
+        return rx.redirect(landing_page(actor, self.next_path))
 
 
 class TwoFactorState(AuthState):
@@ -172,8 +170,7 @@ def login_page() -> rx.Component:
                 spacing="4",
                 width="100%",
             ),
-            action=backend_url(routes.AUTH_LOGIN),
-            method="post",
+            action=routes.AUTH_LOGIN,
             width="100%",
         ),
         rx.text(
@@ -225,8 +222,7 @@ def second_factor_page() -> rx.Component:
                 spacing="4",
                 width="100%",
             ),
-            action=backend_url(routes.AUTH_TOTP),
-            method="post",
+            action=routes.AUTH_TOTP,
             width="100%",
         ),
         rx.link("Start again", href=routes.LOGIN, size="2"),

@@ -57,7 +57,7 @@ class OverviewState(AuthState):
     counts: dict[str, str] = {key: NO_VALUE for key in COUNT_KEYS}
     checked_at: str = ""
 
-    @guarded(Perm.OVERVIEW_VIEW)
+    @guarded(Perm.OVERVIEW_VIEW, opens_page=True)
     async def load_overview(self):
         """Read the counts in a worker thread (never on the event loop). Takes no arguments."""
         self.loading = True

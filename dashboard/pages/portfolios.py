@@ -22,7 +22,7 @@ NOTE = ""
 class PortfoliosGateState(AuthState):
     """Until the screen is built: only confirms the session and the permission to open it."""
 
-    @guarded(Perm.PORTFOLIOS_VIEW)
+    @guarded(Perm.PORTFOLIOS_VIEW, opens_page=True)
     async def open_page(self):
         return None
 

@@ -22,7 +22,7 @@ NOTE = ""
 class SupportGateState(AuthState):
     """Until the screen is built: only confirms the session and the permission to open it."""
 
-    @guarded(Perm.SUPPORT_VIEW)
+    @guarded(Perm.SUPPORT_VIEW, opens_page=True)
     async def open_page(self):
         return None
 

@@ -23,7 +23,7 @@ NOTE = ""
 class TransactionsGateState(AuthState):
     """Until the screen is built: only confirms the session and the permission to open it."""
 
-    @guarded(Perm.TRANSACTIONS_VIEW)
+    @guarded(Perm.TRANSACTIONS_VIEW, opens_page=True)
     async def open_page(self):
         return None
 

@@ -33,6 +33,7 @@ from sqlmodel import Session
 
 from dashboard.db import make_engine
 from tests.conftest import create_database, drop_database
+from tests.e2e.accounts import ADMIN_TOTP_SECRET, PASSWORD, email_for, insert_accounts
 from tests.e2e.data import EXPECTED_COUNTS, insert_waiting_work
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -131,6 +132,7 @@ def e2e_db_url(pg_server_url: str, template_db: str) -> Iterator[str]:
     try:
         with Session(engine) as session:
             insert_waiting_work(session)
+            insert_accounts(session)
             session.commit()
     finally:
         engine.dispose()
@@ -216,16 +218,62 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture
-def page(browser, app_server: AppServer):
-    """A fresh tab (own cookies and storage) on the running app; ``page.console_errors`` collects
-    the browser console's errors and uncaught exceptions."""
-    context = browser.new_context(base_url=app_server.url, viewport={"width": 1366, "height": 860})
+def sign_in(page, key: str, *, next_path: str = "/") -> None:
+    """Sign in through the login form as the account ``key`` (tests/e2e/accounts.py); ADMIN also
+    passes the authenticator step with a code computed from its known secret."""
+    from playwright.sync_api import expect
+
+    page.goto("/login" + (f"?next={next_path}" if next_path != "/" else ""))
+    page.locator("#email").fill(email_for(key))
+    page.locator("#password").fill(PASSWORD)
+    page.locator("#sign-in").click()
+    if key == "ADMIN":
+        import pyotp
+
+        expect(page.get_by_role("heading", level=1)).to_have_text("Two-step sign-in")
+        page.locator("#code").fill(pyotp.TOTP(ADMIN_TOTP_SECRET).now())
+        page.locator("#verify").click()
+    expect(page.get_by_test_id("officer-menu")).to_be_visible()
+
+
+@pytest.fixture(scope="package")
+def admin_storage(browser, app_server: AppServer) -> dict:
+    """The ADMIN's signed-in browser storage (its HttpOnly session cookie), made once: an
+    authenticator code can be used only once, so the admin signs in once per test package."""
+    context = browser.new_context(base_url=app_server.url)
+    tab = context.new_page()
+    tab.set_default_timeout(UI_TIMEOUT_MS)
+    sign_in(tab, "ADMIN")
+    state = context.storage_state()
+    context.close()
+    return state
+
+
+def _tab(browser, app_server: AppServer, storage_state: dict | None = None):
+    context = browser.new_context(
+        base_url=app_server.url, viewport={"width": 1366, "height": 860}, storage_state=storage_state
+    )
     tab = context.new_page()
     tab.set_default_timeout(UI_TIMEOUT_MS)
     errors: list[str] = []
     tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     tab.on("pageerror", lambda exc: errors.append(str(exc)))
     tab.console_errors = errors
+    return context, tab
+
+
+@pytest.fixture
+def page(browser, app_server: AppServer):
+    """A fresh tab (own cookies and storage), not signed in; ``page.console_errors`` collects the
+    browser console's errors and uncaught exceptions."""
+    context, tab = _tab(browser, app_server)
+    yield tab
+    context.close()
+
+
+@pytest.fixture
+def admin_page(browser, app_server: AppServer, admin_storage: dict):
+    """A fresh tab signed in as the ADMIN (who may open every screen)."""
+    context, tab = _tab(browser, app_server, admin_storage)
     yield tab
     context.close()
