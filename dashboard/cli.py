@@ -6,6 +6,9 @@ Commands:
   bench                   run named benchmark scenarios and print a table and JSON
   db-url                  print the database URL in use (starting the embedded server if needed)
   db-stop                 stop the embedded server
+  audit verify            check the whole audit hash chain (exit 1 names the first bad row)
+  audit fill --rows N     append N synthetic chained audit entries (benchmarks)
+  audit bench             time audit verify and the audit page's first pages
   create-admin --email E --first-name F --last-name L
                           create an ADMIN (password from DASHBOARD_ADMIN_PASSWORD or asked twice)
 
@@ -84,6 +87,24 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     )
 
 
+def _cmd_audit_verify(args: argparse.Namespace) -> int:
+    from .audit_tools import cmd_verify
+
+    return cmd_verify(resolve_database_url())
+
+
+def _cmd_audit_fill(args: argparse.Namespace) -> int:
+    from .audit_tools import cmd_fill
+
+    return cmd_fill(resolve_database_url(), rows=args.rows, seed=args.seed)
+
+
+def _cmd_audit_bench(args: argparse.Namespace) -> int:
+    from .audit_tools import cmd_bench
+
+    return cmd_bench(resolve_database_url(), runs=args.repeat, verify=not args.no_verify)
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -126,6 +147,21 @@ def build_parser() -> argparse.ArgumentParser:
     from .auth_cli import add_create_admin_parser
 
     add_create_admin_parser(sub)
+
+    from .audit_tools import row_count
+
+    p = sub.add_parser("audit", help="the audit log: verify the hash chain, fill synthetic entries, benchmark")
+    audit_sub = p.add_subparsers(dest="audit_command", required=True)
+    q = audit_sub.add_parser("verify", help="walk the whole chain; exit 0 when intact, 1 when broken")
+    q.set_defaults(func=_cmd_audit_verify)
+    q = audit_sub.add_parser("fill", help="append N synthetic, correctly chained entries with COPY (benchmarks)")
+    q.add_argument("--rows", type=row_count, required=True, help="how many entries (1 to 20,000,000)")
+    q.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    q.set_defaults(func=_cmd_audit_fill)
+    q = audit_sub.add_parser("bench", help="time verify and the audit page's first page per filter")
+    q.add_argument("--repeat", type=_positive_int, default=30, help="timed runs per scenario")
+    q.add_argument("--no-verify", action="store_true", help="skip the full verify")
+    q.set_defaults(func=_cmd_audit_bench)
     return parser
 
 
