@@ -105,14 +105,21 @@ def _cmd_audit_bench(args: argparse.Namespace) -> int:
     return cmd_bench(resolve_database_url(), runs=args.repeat, verify=not args.no_verify)
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1 or value > 100_000:
-        raise argparse.ArgumentTypeError(f"expected a number from 1 to 100000, got {value}")
-    return value
+def _bounded_int(low: int, high: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < low or value > high:
+            raise argparse.ArgumentTypeError(f"expected a number from {low:,} to {high:,}, got {value:,}")
+        return value
+
+    return parse
+
+
+_positive_int = _bounded_int(1, 100_000)
+_seed_value = _bounded_int(1, 2**31 - 1)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -130,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("seed", help="load deterministic demo or benchmark data")
     p.add_argument("--profile", choices=["demo", "large"], default="demo")
-    p.add_argument("--seed", type=_positive_int, default=20261122, help="random seed (same seed, same rows)")
+    p.add_argument("--seed", type=_seed_value, default=20261122, help="random seed (same seed, same rows)")
     p.add_argument("--if-empty", action="store_true", help="do nothing when the database already has users")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_cmd_seed)

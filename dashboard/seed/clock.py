@@ -1,0 +1,71 @@
+"""The fixed calendar every generated row is anchored to (never the wall clock).
+
+Times are handled as integer milliseconds since the Unix epoch (UTC) and days as integer day
+numbers since the epoch, so whole columns are computed with numpy.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+
+AS_OF = date(2026, 11, 20)  # "today" of the generated data
+NOW = datetime.combine(AS_OF + timedelta(days=1), datetime.min.time(), tzinfo=UTC)  # end of AS_OF
+SNAPSHOT_DAYS = 365  # portfolio_snapshots cover the 365 days ending AS_OF
+HISTORY_DAYS = 3 * 365  # customers signed up over the last three years
+
+SECOND_MS = 1_000
+MINUTE_MS = 60 * SECOND_MS
+HOUR_MS = 60 * MINUTE_MS
+DAY_MS = 24 * HOUR_MS
+NULL_MS = np.iinfo(np.int64).min  # marks a NULL timestamp in an int64 column
+
+
+def to_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def day_number(day: date) -> int:
+    return (day - date(1970, 1, 1)).days
+
+
+NOW_MS = to_ms(NOW)
+AS_OF_DAY = day_number(AS_OF)
+WINDOW_START_DAY = AS_OF_DAY - SNAPSHOT_DAYS + 1  # first snapshot date
+HISTORY_START_DAY = AS_OF_DAY - HISTORY_DAYS + 1
+HISTORY_START_MS = HISTORY_START_DAY * DAY_MS
+WINDOW_START_MS = WINDOW_START_DAY * DAY_MS
+
+
+def days_of(ms: np.ndarray) -> np.ndarray:
+    """Day numbers of millisecond timestamps."""
+    return np.floor_divide(ms, DAY_MS)
+
+
+def later(rng: np.random.Generator, start_ms: np.ndarray, low_ms, high_ms) -> np.ndarray:
+    """A moment between ``low_ms`` and ``high_ms`` (scalars or arrays; log-uniform) after each
+    start, and before NOW: when a start is too close to NOW the delay shrinks so the result stays
+    in the past but after the start."""
+    start_ms = np.asarray(start_ms, dtype=np.int64)
+    low = np.log(np.maximum(low_ms, 1))
+    high = np.log(np.maximum(high_ms, np.maximum(low_ms, 1) + 1))
+    delay = np.exp(rng.uniform(low, high, start_ms.shape))
+    room = np.maximum(NOW_MS - MINUTE_MS - start_ms, 1)
+    delay = np.where(delay < room, delay, room * rng.uniform(0.05, 0.95, start_ms.shape))
+    return start_ms + np.maximum(delay.astype(np.int64), 1)
+
+
+def recent(rng: np.random.Generator, not_before_ms: np.ndarray, mean_age_ms: float, max_age_ms: float) -> np.ndarray:
+    """Moments shortly before NOW (exponential age), never before ``not_before_ms``."""
+    not_before_ms = np.asarray(not_before_ms, dtype=np.int64)
+    age = np.minimum(rng.exponential(mean_age_ms, not_before_ms.shape), max_age_ms).astype(np.int64)
+    moment = NOW_MS - 5 * MINUTE_MS - age
+    fallback = not_before_ms + ((NOW_MS - not_before_ms) * rng.uniform(0.2, 0.8, not_before_ms.shape)).astype(np.int64)
+    return np.where(moment > not_before_ms, moment, fallback)
+
+
+def uniform_between(rng: np.random.Generator, start_ms: np.ndarray, end_ms: np.ndarray | int) -> np.ndarray:
+    start_ms = np.asarray(start_ms, dtype=np.int64)
+    span = np.maximum(np.asarray(end_ms, dtype=np.int64) - start_ms, 1)
+    return start_ms + (rng.random(start_ms.shape) * span).astype(np.int64)

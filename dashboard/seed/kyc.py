@@ -1,0 +1,563 @@
+"""KYC: verifications (with resubmissions), their documents and image files, compliance checks.
+
+Each customer follows a *journey* (for example "resubmission, then approved"); the latest
+verification decides ``users.kyc_status``. Open cases are recent, so the review queue looks live.
+High- and critical-risk approvals went through two different compliance officers (four-eyes).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import numpy as np
+from tqdm import tqdm
+
+from ..models.enums import (
+    CheckResult,
+    CheckType,
+    DocumentStatus,
+    IdDocumentType,
+    KycDocumentType,
+    KycStatus,
+    ReviewableEntity,
+    RiskLevel,
+    Role,
+    VerificationStatus,
+)
+from . import copy as fmt
+from . import images
+from .clock import AS_OF, DAY_MS, HOUR_MS, MINUTE_MS, NOW_MS, NULL_MS
+from .context import Context
+from .ids import ordered, uuid7
+
+OPEN = "OPEN"  # placeholder for PENDING / UNDER_REVIEW / AWAITING_SECOND_REVIEW
+V = VerificationStatus
+JOURNEYS: dict[str, tuple[str, ...]] = {
+    "none": (),
+    "approved": (V.APPROVED,),
+    "resubmit_approved": (V.RESUBMIT_REQUIRED, V.APPROVED),
+    "rejected": (V.REJECTED,),
+    "resubmit": (V.RESUBMIT_REQUIRED,),
+    "resubmit_open": (V.RESUBMIT_REQUIRED, OPEN),
+    "open": (OPEN,),
+    "resubmit_rejected": (V.RESUBMIT_REQUIRED, V.REJECTED),
+}
+JOURNEY_WEIGHTS = {"none": 7, "approved": 63, "resubmit_approved": 8, "rejected": 4, "resubmit": 3,
+                   "resubmit_open": 2.5, "open": 11, "resubmit_rejected": 1.5}
+APPROVED_JOURNEYS = np.array(["approved", "resubmit_approved"])
+OPEN_WEIGHTS = {V.PENDING: 0.45, V.UNDER_REVIEW: 0.3, V.AWAITING_SECOND_REVIEW: 0.25}
+
+# What the user's kyc_status shows for their latest verification.
+USER_STATUS = {V.PENDING: KycStatus.PENDING, V.UNDER_REVIEW: KycStatus.UNDER_REVIEW,
+               V.AWAITING_SECOND_REVIEW: KycStatus.UNDER_REVIEW, V.APPROVED: KycStatus.APPROVED,
+               V.REJECTED: KycStatus.REJECTED, V.RESUBMIT_REQUIRED: KycStatus.RESUBMIT_REQUIRED}
+
+# (code, message shown to the user, document at fault)
+REJECTIONS = [
+    ("DOCUMENT_EXPIRED", "The identity document you submitted has expired.", KycDocumentType.ID_FRONT),
+    ("DOCUMENT_TAMPERED", "We could not verify the authenticity of your document.", KycDocumentType.ID_FRONT),
+    ("FACE_MISMATCH", "Your selfie does not match the photo on your document.", KycDocumentType.SELFIE),
+    ("SANCTIONS_MATCH", "We are unable to offer you an account at this time.", None),
+    ("UNSUPPORTED_DOCUMENT", "This type of document is not accepted for your country of residence.",
+     KycDocumentType.ID_FRONT),
+]
+RESUBMISSIONS = [
+    ("IMAGE_BLURRY", "The photo of your document is blurry. Please upload a sharper image.", KycDocumentType.ID_FRONT),
+    ("GLARE", "Part of your document is hidden by glare. Please retake the photo.", KycDocumentType.ID_FRONT),
+    ("BACK_UNREADABLE", "The back of your document is unreadable. Please upload it again.", KycDocumentType.ID_BACK),
+    ("NAME_MISMATCH", "The name on your document does not match your profile.", KycDocumentType.ID_FRONT),
+    ("ADDRESS_PROOF_TOO_OLD", "Your proof of address must be less than three months old.",
+     KycDocumentType.PROOF_OF_ADDRESS),
+    ("SELFIE_UNCLEAR", "Your selfie is too dark. Please retake it in good light.", KycDocumentType.SELFIE),
+]
+DOC_REJECTION_TEXT = {
+    "IMAGE_BLURRY": "Image is blurry", "GLARE": "Glare covers the document number", "BACK_UNREADABLE":
+    "Back side unreadable", "NAME_MISMATCH": "Name differs from profile", "ADDRESS_PROOF_TOO_OLD":
+    "Document older than 3 months", "SELFIE_UNCLEAR": "Face not visible", "DOCUMENT_EXPIRED": "Document expired",
+    "DOCUMENT_TAMPERED": "Signs of editing around the photo", "FACE_MISMATCH": "Face does not match the ID photo",
+    "UNSUPPORTED_DOCUMENT": "Document type not accepted",
+}
+INTERNAL_NOTES = [
+    "Address confirmed against bank statement.", "Called the customer to confirm date of birth.",
+    "PEP hit is a namesake; different date of birth.", "Sanctions hit reviewed with MLRO.",
+    "Second document requested by email.", "Source of funds looks consistent with declared income.",
+]
+RISK_SCORES = {RiskLevel.LOW: (2, 29), RiskLevel.MEDIUM: (30, 59), RiskLevel.HIGH: (60, 84), RiskLevel.CRITICAL: (85, 100)}
+RISK_ORDER = [RiskLevel.LOW, RiskLevel.MEDIUM, RiskLevel.HIGH, RiskLevel.CRITICAL]
+PROVIDERS = {CheckType.KYC: ("Onfido", "onf"), CheckType.AML: ("ComplyAdvantage", "ca"),
+             CheckType.SANCTIONS: ("Refinitiv World-Check", "wc"), CheckType.PEP: ("Dow Jones Risk & Compliance", "dj")}
+FLAGS = {CheckType.KYC: ["image_quality_low", "face_match_low", "document_expiring_soon"],
+         CheckType.AML: ["high_risk_country", "adverse_media", "unusual_source_of_funds"],
+         CheckType.SANCTIONS: ["partial_name_match", "sanctions_list_hit"],
+         CheckType.PEP: ["pep_match", "pep_relative"]}
+COUNTRY3 = {"US": "USA", "CA": "CAN", "GB": "GBR", "IE": "IRL", "DE": "DEU", "CH": "CHE", "FR": "FRA", "ES": "ESP",
+            "NL": "NLD", "PT": "PRT", "BR": "BRA", "GH": "GHA", "NG": "NGA", "ZA": "ZAF", "KE": "KEN"}
+DOC_FILES = {KycDocumentType.ID_FRONT: ("id_front.jpg", "image/jpeg"), KycDocumentType.ID_BACK: ("id_back.jpg", "image/jpeg"),
+             KycDocumentType.SELFIE: ("selfie.jpg", "image/jpeg"),
+             KycDocumentType.PROOF_OF_ADDRESS: ("proof_of_address.pdf", "application/pdf"),
+             KycDocumentType.WEALTH_STATEMENT: ("wealth_statement.pdf", "application/pdf")}
+UPLOAD_NAMES = {KycDocumentType.ID_FRONT: ["IMG_{n}.jpg", "id-front.jpg", "scan_{n}.jpg"],
+                KycDocumentType.ID_BACK: ["IMG_{n}.jpg", "id-back.jpg", "scan_{n}_2.jpg"],
+                KycDocumentType.SELFIE: ["selfie.jpg", "IMG_{n}.jpg", "photo_{n}.jpg"],
+                KycDocumentType.PROOF_OF_ADDRESS: ["utility-bill.pdf", "bank_statement_{n}.pdf"],
+                KycDocumentType.WEALTH_STATEMENT: ["portfolio-statement.pdf", "wealth_{n}.pdf"]}
+POOL_SIZE = 12  # shared files for decided cases when the profile does not render per row
+
+
+def draw_journeys(rng: np.random.Generator, n: int, officer: bool) -> np.ndarray:
+    codes = list(JOURNEY_WEIGHTS)
+    p = np.array([JOURNEY_WEIGHTS[c] for c in codes], dtype=float)
+    journeys = np.array(codes)[rng.choice(len(codes), n, p=p / p.sum())]
+    for i, code in enumerate(codes):  # every journey at least once, whatever the size
+        if not (journeys == code).any():
+            journeys[1 + (i * 7) % (n - 1)] = code
+    if officer:
+        journeys[0] = "approved"
+    return journeys
+
+
+@dataclass
+class KycRows:
+    verifications: dict[str, list] = field(default_factory=lambda: {k: [] for k in _VERIFICATION_FIELDS})
+    documents: dict[str, list] = field(default_factory=lambda: {k: [] for k in _DOCUMENT_FIELDS})
+    checks: dict[str, list] = field(default_factory=lambda: {k: [] for k in _CHECK_FIELDS})
+    events: list[tuple] = field(default_factory=list)  # (entity, row index, from, to, ms, actor, reason)
+
+
+_VERIFICATION_FIELDS = (
+    "user", "attempt", "status", "document_type", "document_number", "first_name", "last_name", "dob", "address",
+    "country", "x_number", "x_first", "x_last", "x_dob", "x_address", "risk", "claimed_by", "claimed_until",
+    "first_by", "first_at", "rejection_code", "rejection_reason", "internal_note", "reviewed_by", "reviewed_at",
+    "submitted", "updated", "expiry", "fault")
+_DOCUMENT_FIELDS = ("verification", "user", "type", "status", "reason", "reviewed_by", "reviewed_at", "uploaded",
+                    "file_name")
+_CHECK_FIELDS = ("user", "verification", "type", "result", "risk", "score", "flags", "details", "checked", "expires",
+                 "reference")
+
+
+class _Planner:
+    """Realises each customer's journey as verification, document and compliance rows."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.c = ctx.customers
+        self.rng = ctx.streams.py("kyc")
+        self.reviewers = [bytes(x) for x in ctx.staff.ids[ctx.staff.with_roles(Role.COMPLIANCE)]]
+        self.admins = [bytes(x) for x in ctx.staff.ids[ctx.staff.with_roles(Role.ADMIN)]]
+        self.rows = KycRows()
+        self.open_cases = 0
+
+    # --- time helpers (milliseconds) ---
+    def after(self, start: int, low: float, high: float) -> int:
+        delay = int(random_loguniform(self.rng, low, high))
+        room = NOW_MS - MINUTE_MS - start
+        return start + (delay if delay < room else max(int(room * self.rng.uniform(0.05, 0.9)), 1))
+
+    def recent(self, not_before: int) -> int:
+        """A submission time for an open case: mostly the last few days."""
+        age = min(self.rng.expovariate(1 / (2.5 * DAY_MS)), 20 * DAY_MS)
+        moment = int(NOW_MS - MINUTE_MS * 5 - age)
+        return moment if moment > not_before else not_before + int((NOW_MS - not_before) * self.rng.uniform(0.1, 0.6))
+
+    def plan(self) -> KycRows:
+        for i, code in enumerate(self.c.journey):
+            outcomes = JOURNEYS[str(code)]
+            if outcomes:
+                self.journey(i, outcomes)
+        return self.rows
+
+    def journey(self, user: int, outcomes: tuple[str, ...]) -> None:
+        created = int(self.c.created_ms[user])
+        doc_type = self.document_type(user)
+        last_decided = created
+        if outcomes[-1] == OPEN:  # work back from a recent submission
+            open_at = self.recent(created + HOUR_MS)
+            if len(outcomes) == 2:
+                first = created + int((open_at - created) * self.rng.uniform(0.1, 0.5))
+                decided = first + int((open_at - first) * self.rng.uniform(0.1, 0.7))
+                self.verification(user, 1, outcomes[0], doc_type, first, decided)
+            self.verification(user, len(outcomes), self.open_status(), doc_type, open_at, None)
+            return
+        for attempt, outcome in enumerate(outcomes, 1):
+            submitted = self.after(last_decided, 10 * MINUTE_MS, 20 * DAY_MS)
+            last_decided = self.after(submitted, 30 * MINUTE_MS, 3 * DAY_MS)
+            if attempt == 2 and self.rng.random() < 0.3:
+                doc_type = self.document_type(user)  # resubmitted with another document
+            self.verification(user, attempt, outcome, doc_type, submitted, last_decided)
+
+    def open_status(self) -> VerificationStatus:
+        """The first open cases cycle through every open status, so even tiny data sets show all."""
+        self.open_cases += 1
+        if self.open_cases <= len(OPEN_WEIGHTS):
+            return list(OPEN_WEIGHTS)[self.open_cases - 1]
+        return self.rng.choices(list(OPEN_WEIGHTS), list(OPEN_WEIGHTS.values()))[0]
+
+    def document_type(self, user: int) -> IdDocumentType:
+        country = self.c.country[user]
+        if self.rng.random() < 0.35:
+            return IdDocumentType.PASSPORT
+        if country in ("US", "CA", "GB") and self.rng.random() < 0.7:
+            return IdDocumentType.DRIVER_LICENSE
+        return IdDocumentType.NATIONAL_ID
+
+    def verification(self, user: int, attempt: int, status: str, doc_type: IdDocumentType, submitted: int,
+                     decided: int | None) -> None:
+        rng, c = self.rng, self.c
+        v = {k: None for k in _VERIFICATION_FIELDS}
+        dob = date(1970, 1, 1) + timedelta(days=int(c.dob_days[user]))
+        v.update(user=user, attempt=attempt, status=status, document_type=doc_type, first_name=c.first_name[user],
+                 last_name=c.last_name[user], dob=dob, address=f"{c.address[user]}, {c.city[user]}",
+                 country=c.country[user], submitted=submitted, updated=decided or submitted,
+                 document_number=document_number(rng, doc_type, c.country[user], dob, c.last_name[user]),
+                 expiry=AS_OF + timedelta(days=rng.randint(200, 3600)))
+        reason = self.reason_for(status, doc_type)
+        screened = status != V.PENDING or rng.random() < 0.8
+        mismatch = self.extracted(v, reason, screened)
+        risk = self.risk_for(status, reason, mismatch) if screened else None
+        v["risk"] = risk
+        index = len(self.rows.verifications["user"])
+        self.review(v, index, status, reason, risk, submitted, decided)
+        for k in _VERIFICATION_FIELDS:
+            self.rows.verifications[k].append(v[k])
+        self.documents(index, v, status, reason)
+        if screened:
+            self.checks(index, v, risk, mismatch)
+
+    def reason_for(self, status: str, doc_type: IdDocumentType) -> tuple | None:
+        if status == V.REJECTED:
+            return self.rng.choice(REJECTIONS)
+        if status == V.RESUBMIT_REQUIRED:
+            choices = [r for r in RESUBMISSIONS if not (r[2] == KycDocumentType.ID_BACK and doc_type == IdDocumentType.PASSPORT)]
+            return self.rng.choice(choices)
+        return None
+
+    def extracted(self, v: dict, reason: tuple | None, screened: bool) -> str | None:
+        """Fill what the document reader extracted; sometimes it disagrees with the entered data."""
+        if not screened:
+            return None
+        v.update(x_number=v["document_number"], x_first=v["first_name"], x_last=v["last_name"], x_dob=v["dob"],
+                 x_address=v["address"])
+        if reason and reason[0] == "NAME_MISMATCH":
+            kind = "name"
+        elif self.rng.random() < 0.09:
+            kind = self.rng.choice(["name", "dob", "document_number", "address"])
+        else:
+            return None
+        if kind == "name":
+            first = v["first_name"]
+            v["x_first"] = first[:-1] if len(first) > 3 else first + "e"
+        elif kind == "dob":
+            dob = v["dob"]
+            v["x_dob"] = dob.replace(day=dob.month, month=dob.day) if dob.day <= 12 and dob.day != dob.month \
+                else dob.replace(year=dob.year - 1)
+        elif kind == "document_number":
+            number = v["document_number"]
+            v["x_number"] = number[:-1] + ("7" if number[-1] != "7" else "1")
+        else:
+            v["x_address"] = v["address"].split(",")[0]
+        return f"{kind}_mismatch"
+
+    def risk_for(self, status: str, reason: tuple | None, mismatch: str | None) -> RiskLevel:
+        rng = self.rng
+        if status == V.AWAITING_SECOND_REVIEW:
+            return rng.choices([RiskLevel.HIGH, RiskLevel.CRITICAL], [3, 1])[0]
+        if reason and reason[0] == "SANCTIONS_MATCH":
+            return RiskLevel.CRITICAL
+        if status == V.REJECTED:
+            risk = rng.choices(RISK_ORDER, [1, 3, 4, 2])[0]
+        else:
+            risk = rng.choices(RISK_ORDER, [64, 26, 8, 2])[0]
+        if mismatch and risk == RiskLevel.LOW:
+            risk = RiskLevel.MEDIUM
+        return risk
+
+    def review(self, v: dict, index: int, status: str, reason: tuple | None, risk: RiskLevel | None,
+               submitted: int, decided: int | None) -> None:
+        rng, ev = self.rng, self.rows.events
+        ev.append((ReviewableEntity.KYC_VERIFICATION, index, None, V.PENDING, submitted, bytes(self.c.ids[v["user"]]), None))
+        if status == V.PENDING:
+            return
+        a, b = rng.sample(self.reviewers, 2) if len(self.reviewers) > 1 else (self.reviewers[0], self.reviewers[0])
+        end = decided if decided is not None else NOW_MS - MINUTE_MS
+        claimed = submitted + int((end - submitted) * rng.uniform(0.05, 0.5))
+        ev.append((ReviewableEntity.KYC_VERIFICATION, index, V.PENDING, V.UNDER_REVIEW, claimed, a, None))
+        if status == V.UNDER_REVIEW:
+            v.update(claimed_by=a, claimed_until=claimed + 30 * MINUTE_MS, updated=claimed)
+            return
+        four_eyes = risk in (RiskLevel.HIGH, RiskLevel.CRITICAL) and status in (V.APPROVED, V.AWAITING_SECOND_REVIEW)
+        if four_eyes:
+            first_at = claimed + int((end - claimed) * rng.uniform(0.2, 0.8))
+            v.update(first_by=a, first_at=first_at, updated=first_at)
+            ev.append((ReviewableEntity.KYC_VERIFICATION, index, V.UNDER_REVIEW, V.AWAITING_SECOND_REVIEW, first_at, a, None))
+            if status == V.AWAITING_SECOND_REVIEW:
+                return
+        reviewer = b if four_eyes else (a if rng.random() < 0.93 or not self.admins else self.admins[0])
+        previous = V.AWAITING_SECOND_REVIEW if four_eyes else V.UNDER_REVIEW
+        v.update(reviewed_by=reviewer, reviewed_at=decided, updated=decided)
+        if reason:
+            v.update(rejection_code=reason[0], rejection_reason=reason[1])
+        if rng.random() < 0.25:
+            v["internal_note"] = rng.choice(INTERNAL_NOTES)
+        ev.append((ReviewableEntity.KYC_VERIFICATION, index, previous, status, decided, reviewer, reason[0] if reason else None))
+
+    def documents(self, index: int, v: dict, status: str, reason: tuple | None) -> None:
+        rng, d = self.rng, self.rows.documents
+        kinds = [KycDocumentType.ID_FRONT, KycDocumentType.SELFIE]
+        if v["document_type"] != IdDocumentType.PASSPORT:
+            kinds.insert(1, KycDocumentType.ID_BACK)
+        fault = reason[2] if reason else None
+        vip = self.c.platform[v["user"]] == "VIP"
+        if rng.random() < (0.6 if vip else 0.25) or fault == KycDocumentType.PROOF_OF_ADDRESS:
+            kinds.append(KycDocumentType.PROOF_OF_ADDRESS)
+        if rng.random() < (0.3 if vip else 0.05):
+            kinds.append(KycDocumentType.WEALTH_STATEMENT)
+        decided = status in (V.APPROVED, V.REJECTED, V.RESUBMIT_REQUIRED, V.AWAITING_SECOND_REVIEW)
+        reviewer = v["reviewed_by"] or v["first_by"]
+        reviewed_at = v["reviewed_at"] or v["first_at"]
+        for kind in kinds:
+            rejected = kind == fault
+            doc_status = DocumentStatus.PENDING if not decided else (DocumentStatus.REJECTED if rejected else DocumentStatus.APPROVED)
+            name = rng.choice(UPLOAD_NAMES[kind]).format(n=rng.randint(1000, 9999))
+            d["verification"].append(index)
+            d["user"].append(v["user"])
+            d["type"].append(kind)
+            d["status"].append(doc_status)
+            d["reason"].append(DOC_REJECTION_TEXT[reason[0]] if rejected else None)
+            d["reviewed_by"].append(reviewer if decided else None)
+            d["reviewed_at"].append(reviewed_at if decided else None)
+            d["uploaded"].append(v["submitted"] - rng.randint(1, 15) * MINUTE_MS)
+            d["file_name"].append(name)
+            if decided:
+                self.rows.events.append((ReviewableEntity.KYC_DOCUMENT, len(d["user"]) - 1, DocumentStatus.PENDING,
+                                         doc_status, reviewed_at, reviewer, d["reason"][-1]))
+        v["fault"] = fault
+
+    def checks(self, index: int, v: dict, risk: RiskLevel, mismatch: str | None) -> None:
+        rng = self.rng
+        types = [CheckType.KYC, CheckType.AML]
+        types += [CheckType.SANCTIONS] if rng.random() < 0.8 or risk == RiskLevel.CRITICAL else []
+        types += [CheckType.PEP] if rng.random() < 0.6 else []
+        driver = CheckType.KYC if mismatch else rng.choice(types)
+        if v["rejection_code"] == "SANCTIONS_MATCH":
+            driver = CheckType.SANCTIONS if CheckType.SANCTIONS in types else driver
+        checked = v["submitted"] + rng.randint(1, 15) * MINUTE_MS
+        for check in types:
+            level = risk if check == driver else RISK_ORDER[rng.randint(0, RISK_ORDER.index(risk))]
+            if rng.random() < 0.03:  # the provider timed out first; the retry below is the real result
+                self.check_row(index, v["user"], check, CheckResult.ERROR, RiskLevel.LOW, 0, ["provider_error"],
+                               {"error": "provider timeout"}, checked - MINUTE_MS)
+            flags = []
+            if check == driver and mismatch:
+                flags.append(mismatch)
+            if level != RiskLevel.LOW:
+                flags.append(rng.choice(FLAGS[check]))
+            result = {RiskLevel.LOW: CheckResult.CLEAR, RiskLevel.MEDIUM: rng.choice([CheckResult.CLEAR, CheckResult.CONSIDER]),
+                      RiskLevel.HIGH: rng.choice([CheckResult.CONSIDER, CheckResult.MATCH]),
+                      RiskLevel.CRITICAL: CheckResult.MATCH}[level]
+            details = {"match_strength": round(rng.uniform(0.5, 0.99), 2)} if result == CheckResult.MATCH else None
+            low, high = RISK_SCORES[level]
+            self.check_row(index, v["user"], check, result, level, rng.randint(low, high), flags, details, checked)
+
+    def check_row(self, verification: int | None, user: int, check: CheckType, result: CheckResult, level: RiskLevel,
+                  score: int, flags: list, details: dict | None, checked: int) -> None:
+        r = self.rows.checks
+        name, prefix = PROVIDERS[check]
+        checked = min(checked, NOW_MS - MINUTE_MS)
+        r["user"].append(user)
+        r["verification"].append(verification)
+        r["type"].append(check)
+        r["result"].append(result)
+        r["risk"].append(level)
+        r["score"].append(score)
+        r["flags"].append(flags)
+        r["details"].append(details)
+        r["checked"].append(checked)
+        r["expires"].append(checked + 365 * DAY_MS if check in (CheckType.KYC, CheckType.AML) else None)
+        r["reference"].append(f"{prefix}_{self.rng.getrandbits(64):016x}")
+
+    def rescreening(self) -> None:
+        """Periodic AML re-screening of approved customers (no verification attached)."""
+        c = self.c
+        for user in np.flatnonzero(c.approved):
+            if self.rng.random() < 0.15:
+                start = int(c.kyc_approved_ms[user])
+                level = self.rng.choices([RiskLevel.LOW, RiskLevel.MEDIUM], [9, 1])[0]
+                low, high = RISK_SCORES[level]
+                flags = [] if level == RiskLevel.LOW else ["adverse_media"]
+                self.check_row(None, int(user), CheckType.AML, CheckResult.CLEAR if level == RiskLevel.LOW else CheckResult.CONSIDER,
+                               level, self.rng.randint(low, high), flags, None, self.after(start, DAY_MS, 300 * DAY_MS))
+
+
+def random_loguniform(rng: random.Random, low: float, high: float) -> float:
+    return float(np.exp(rng.uniform(np.log(low), np.log(high))))
+
+
+def document_number(rng: random.Random, doc_type: IdDocumentType, country: str, dob: date, last: str) -> str:
+    def digits(n: int) -> str:
+        return "".join(str(rng.randint(0, 9)) for _ in range(n))
+
+    letters = "ABCDEFGHJKLMNPRSTUVWXYZ"
+    if doc_type == IdDocumentType.PASSPORT:
+        return digits(9) if country in ("US", "GB", "CA") else rng.choice(letters) + rng.choice(letters) + digits(7)
+    if doc_type == IdDocumentType.DRIVER_LICENSE:
+        if country == "GB":
+            surname = "".join(ch for ch in last.upper() if ch.isalpha())[:5].ljust(5, "9")
+            return f"{surname}{dob.strftime('%y')[0]}{dob.month:02d}{dob.day:02d}{dob.strftime('%y')[1]}" \
+                   f"{rng.choice(letters)}{rng.choice(letters)}9{rng.choice(letters)}{rng.choice(letters)}"
+        return rng.choice(letters) + digits(7)
+    formats = {"GH": lambda: f"GHA-{digits(9)}-{digits(1)}", "NG": lambda: digits(11),
+               "ZA": lambda: dob.strftime("%y%m%d") + digits(7), "KE": lambda: digits(8),
+               "ES": lambda: digits(8) + rng.choice(letters)}
+    return formats.get(country, lambda: rng.choice(letters) + digits(8))()
+
+
+def plan_kyc(ctx: Context) -> KycRows:
+    """Decide every verification and set the customers' kyc_* columns from their latest one."""
+    planner = _Planner(ctx)
+    rows = planner.plan()
+    c = ctx.customers
+    n = len(c)
+    c.kyc_status = np.full(n, KycStatus.NOT_STARTED.value, dtype=object)
+    c.kyc_rejection_reason = [None] * n
+    c.kyc_approved_ms = np.full(n, NULL_MS, dtype=np.int64)
+    c.kyc_approved_by = np.full(n, b"", dtype="S32")
+    c.updated_ms = c.created_ms.copy()
+    v = rows.verifications
+    for i, user in enumerate(v["user"]):  # attempts are in order, so the last write per user wins
+        status = v["status"][i]
+        c.kyc_status[user] = USER_STATUS[status].value
+        c.kyc_rejection_reason[user] = v["rejection_reason"][i]
+        c.kyc_approved_ms[user] = v["reviewed_at"][i] if status == V.APPROVED else NULL_MS
+        c.kyc_approved_by[user] = v["reviewed_by"][i] if status == V.APPROVED else b""
+        c.updated_ms[user] = max(int(c.updated_ms[user]), int(v["updated"][i]))
+    c.kyc_status = c.kyc_status.astype(str)
+    planner.rescreening()
+    ctx.extras["kyc_rows"] = rows
+    return rows
+
+
+def _ms(values: list) -> np.ndarray:
+    return np.array([NULL_MS if x is None else x for x in values], dtype=np.int64)
+
+
+def _refs(values: list) -> np.ndarray:
+    return fmt.optional_uuid(np.array([x or b"" for x in values], dtype="S32"))
+
+
+def write_kyc(ctx: Context, rows: KycRows) -> None:
+    rng = ctx.streams.np("kyc-ids")
+    c = ctx.customers
+    v = rows.verifications
+    submitted = _ms(v["submitted"])
+    vids = uuid7(rng, submitted)
+    users = np.array(v["user"], dtype=np.int64)
+    ctx.copy("kyc_verifications", {
+        "id": fmt.uuid(vids), "user_id": fmt.ref(c.ids, users), "attempt": fmt.integer(v["attempt"]),
+        "status": fmt.text([str(s) for s in v["status"]]), "document_type": fmt.text([str(s) for s in v["document_type"]]),
+        "document_number": fmt.text(v["document_number"]), "first_name": fmt.text(v["first_name"]),
+        "last_name": fmt.text(v["last_name"]), "date_of_birth": fmt.text([d.isoformat() for d in v["dob"]]),
+        "address": fmt.text(v["address"]), "country": fmt.text(v["country"]),
+        "extracted_document_number": fmt.text(v["x_number"]), "extracted_first_name": fmt.text(v["x_first"]),
+        "extracted_last_name": fmt.text(v["x_last"]),
+        "extracted_date_of_birth": fmt.text([d and d.isoformat() for d in v["x_dob"]]),
+        "extracted_address": fmt.text(v["x_address"]), "risk_level": fmt.text([r and str(r) for r in v["risk"]]),
+        "claimed_by_id": _refs(v["claimed_by"]), "claimed_until": fmt.ts(_ms(v["claimed_until"])),
+        "first_approved_by_id": _refs(v["first_by"]), "first_approved_at": fmt.ts(_ms(v["first_at"])),
+        "rejection_code": fmt.text(v["rejection_code"]), "rejection_reason": fmt.text(v["rejection_reason"]),
+        "internal_note": fmt.text(v["internal_note"]), "reviewed_by_id": _refs(v["reviewed_by"]),
+        "reviewed_at": fmt.ts(_ms(v["reviewed_at"])), "submitted_at": fmt.ts(submitted),
+        "created_at": fmt.ts(submitted), "updated_at": fmt.ts(_ms(v["updated"])),
+    }, order=ordered(vids))
+    dids = _write_documents(ctx, rows, vids)
+    _write_checks(ctx, rows, vids)
+    _history(ctx, rows, vids, dids)
+
+
+def _history(ctx: Context, rows: KycRows, vids: np.ndarray, dids: np.ndarray) -> None:
+    for entity, ids in ((ReviewableEntity.KYC_VERIFICATION, vids), (ReviewableEntity.KYC_DOCUMENT, dids)):
+        events = [e for e in rows.events if e[0] == entity]
+        if not events:
+            continue
+        ctx.history.add(entity, ids[[e[1] for e in events]], [e[2] and str(e[2]) for e in events],
+                        np.array([str(e[3]) for e in events], dtype=object), np.array([e[4] for e in events]),
+                        actors=[e[5] or b"" for e in events], reasons=[e[6] for e in events])
+
+
+def _document_file(ctx: Context, rows: KycRows, doc: int, vid: bytes, uid: bytes) -> tuple[str, int, str]:
+    """Render (or reuse from the pool) the file of one document; return (key, size, sha256)."""
+    d, v, c = rows.documents, rows.verifications, ctx.customers
+    kind = d["type"][doc]
+    ver = d["verification"][doc]
+    file_name, _ = DOC_FILES[kind]
+    is_open = d["status"][doc] == DocumentStatus.PENDING or v["status"][ver] == V.AWAITING_SECOND_REVIEW
+    seed = (ctx.streams.seed * 1_000_003 + doc) % (2**31)
+    if ctx.profile.per_row_images or is_open:
+        key = f"kyc/{uid.decode()}/{vid.decode()}/{file_name}"
+        size, digest = ctx.files.put(key, _render(kind, v, ver, c, seed))
+        return key, size, digest
+    slot = doc % POOL_SIZE
+    key = f"kyc/pool/{slot:02d}-{file_name}"
+    size, digest = ctx.files.shared(key, lambda: _render(kind, v, ver, c, slot))
+    return key, size, digest
+
+
+def _render(kind: KycDocumentType, v: dict, ver: int, c, seed: int) -> bytes:
+    user = v["user"][ver]
+    doc_type, country = str(v["document_type"][ver]), v["country"][ver]
+    first, last = v["x_first"][ver] or v["first_name"][ver], v["x_last"][ver] or v["last_name"][ver]
+    dob, number, expiry = v["x_dob"][ver] or v["dob"][ver], v["x_number"][ver] or v["document_number"][ver], v["expiry"][ver]
+    if v["rejection_code"][ver] == "DOCUMENT_EXPIRED":
+        expiry = AS_OF - timedelta(days=40 + seed % 300)
+    if kind == KycDocumentType.ID_FRONT:
+        return images.id_front(doc_type, country, first, last, dob, number, expiry, seed)
+    if kind == KycDocumentType.ID_BACK:
+        return images.id_back(doc_type, COUNTRY3[country], first, last, dob, number, expiry, seed)
+    if kind == KycDocumentType.SELFIE:
+        return images.selfie(seed)
+    issued = date(1970, 1, 1) + timedelta(days=int(v["submitted"][ver] // DAY_MS) - 20)
+    name = f"{v['first_name'][ver]} {v['last_name'][ver]}"
+    if kind == KycDocumentType.PROOF_OF_ADDRESS:
+        return images.proof_of_address(name, c.address[user], c.city[user], issued, seed)
+    return images.wealth_statement(name, f"USD {(seed % 90 + 10) * 25_000:,}.00", issued, seed)
+
+
+def _write_documents(ctx: Context, rows: KycRows, vids: np.ndarray) -> np.ndarray:
+    d, c = rows.documents, ctx.customers
+    uploaded = _ms(d["uploaded"])
+    dids = uuid7(ctx.streams.np("kyc-document-ids"), uploaded)
+    keys, sizes, digests = [], [], []
+    n = len(d["user"])
+    for doc in tqdm(range(n), desc="  KYC files", unit=" files", leave=False, disable=ctx.quiet or n < 5_000):
+        key, size, digest = _document_file(ctx, rows, doc, bytes(vids[d["verification"][doc]]), bytes(c.ids[d["user"][doc]]))
+        keys.append(key)
+        sizes.append(size)
+        digests.append(digest)
+    mime = [DOC_FILES[k][1] for k in d["type"]]
+    ctx.copy("kyc_documents", {
+        "id": fmt.uuid(dids), "user_id": fmt.ref(c.ids, np.array(d["user"])),
+        "verification_id": fmt.ref(vids, np.array(d["verification"])), "document_type": fmt.text([str(k) for k in d["type"]]),
+        "storage_key": fmt.text(keys), "file_name": fmt.text(d["file_name"]), "file_size": fmt.integer(sizes),
+        "mime_type": fmt.text(mime), "sha256": fmt.text(digests), "status": fmt.text([str(s) for s in d["status"]]),
+        "rejection_reason": fmt.text(d["reason"]), "reviewed_by": _refs(d["reviewed_by"]),
+        "reviewed_at": fmt.ts(_ms(d["reviewed_at"])), "uploaded_at": fmt.ts(uploaded), "created_at": fmt.ts(uploaded),
+    }, order=ordered(dids))
+    return dids
+
+
+def _write_checks(ctx: Context, rows: KycRows, vids: np.ndarray) -> None:
+    r, c = rows.checks, ctx.customers
+    checked = _ms(r["checked"])
+    ids = uuid7(ctx.streams.np("compliance-ids"), checked)
+    ver = np.array([-1 if x is None else x for x in r["verification"]], dtype=np.int64)
+    ctx.copy("compliance_records", {
+        "id": fmt.uuid(ids), "user_id": fmt.ref(c.ids, np.array(r["user"])), "verification_id": fmt.ref(vids, ver),
+        "check_type": fmt.text([str(t) for t in r["type"]]), "provider": fmt.text([PROVIDERS[t][0] for t in r["type"]]),
+        "provider_reference": fmt.text(r["reference"]), "result": fmt.text([str(x) for x in r["result"]]),
+        "risk_level": fmt.text([str(x) for x in r["risk"]]), "risk_score": fmt.integer(r["score"]),
+        "flags": fmt.json(r["flags"]), "details": fmt.json(r["details"]), "checked_at": fmt.ts(checked),
+        "expires_at": fmt.ts(_ms(r["expires"])), "created_at": fmt.ts(checked),
+    }, order=ordered(ids))
+
+

@@ -1,0 +1,108 @@
+"""Deterministic daily prices: one geometric random walk per symbol and currency, ending at a
+plausible price on AS_OF. Stocks do not move on weekends. Prices are integer US cents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..models.enums import AssetType
+from .clock import AS_OF_DAY, HISTORY_START_DAY
+
+# symbol, name, asset type, USD price on AS_OF, daily volatility
+ASSETS: list[tuple[str, str, AssetType, float, float]] = [
+    ("BTC", "Bitcoin", AssetType.CRYPTO, 94_250.00, 0.025),
+    ("ETH", "Ethereum", AssetType.CRYPTO, 3_148.50, 0.032),
+    ("SOL", "Solana", AssetType.CRYPTO, 142.30, 0.042),
+    ("XRP", "XRP", AssetType.CRYPTO, 2.12, 0.040),
+    ("BNB", "BNB", AssetType.CRYPTO, 912.40, 0.026),
+    ("ADA", "Cardano", AssetType.CRYPTO, 0.46, 0.040),
+    ("DOGE", "Dogecoin", AssetType.CRYPTO, 0.17, 0.045),
+    ("AVAX", "Avalanche", AssetType.CRYPTO, 14.55, 0.042),
+    ("LINK", "Chainlink", AssetType.CRYPTO, 13.20, 0.040),
+    ("LTC", "Litecoin", AssetType.CRYPTO, 88.10, 0.034),
+    ("DOT", "Polkadot", AssetType.CRYPTO, 2.95, 0.040),
+    ("AAPL", "Apple Inc.", AssetType.STOCK, 268.40, 0.015),
+    ("MSFT", "Microsoft Corp.", AssetType.STOCK, 505.10, 0.014),
+    ("NVDA", "NVIDIA Corp.", AssetType.STOCK, 182.70, 0.028),
+    ("AMZN", "Amazon.com Inc.", AssetType.STOCK, 224.30, 0.018),
+    ("GOOGL", "Alphabet Inc.", AssetType.STOCK, 289.90, 0.017),
+    ("META", "Meta Platforms Inc.", AssetType.STOCK, 590.20, 0.022),
+    ("TSLA", "Tesla Inc.", AssetType.STOCK, 402.80, 0.032),
+    ("JPM", "JPMorgan Chase & Co.", AssetType.STOCK, 304.60, 0.013),
+    ("V", "Visa Inc.", AssetType.STOCK, 330.15, 0.011),
+    ("JNJ", "Johnson & Johnson", AssetType.STOCK, 196.40, 0.010),
+    ("KO", "Coca-Cola Co.", AssetType.STOCK, 70.25, 0.009),
+    ("DIS", "Walt Disney Co.", AssetType.STOCK, 108.60, 0.016),
+    ("NFLX", "Netflix Inc.", AssetType.STOCK, 108.90, 0.022),
+    ("AMD", "Advanced Micro Devices", AssetType.STOCK, 230.40, 0.030),
+    ("BRK.B", "Berkshire Hathaway B", AssetType.STOCK, 505.75, 0.009),
+    ("VOO", "Vanguard S&P 500 ETF", AssetType.STOCK, 610.30, 0.010),
+]
+
+# Currencies of deposits and withdrawals: code, USD value of one unit on AS_OF, daily volatility,
+# and the smallest amount (in 1e-8 units): cents for fiat, satoshi-like units for crypto. BTC and ETH
+# follow the holdings' price paths of the same symbol.
+CURRENCIES: list[tuple[str, float, float, int]] = [
+    ("USD", 1.0, 0.0, 1_000_000),
+    ("EUR", 1.157, 0.004, 1_000_000),
+    ("GBP", 1.318, 0.004, 1_000_000),
+    ("BTC", 94_250.00, 0.0, 1),
+    ("ETH", 3_148.50, 0.0, 1),
+    ("USDT", 1.0, 0.0, 1),
+    ("USDC", 1.0, 0.0, 1),
+]
+GHS_PER_USD = 12.35  # cedis per US dollar on AS_OF (seed 002 prices in cedis)
+
+
+def _walk(rng: np.random.Generator, end_value: float, volatility: float, days: int, weekdays_only: bool,
+          drift: float = 0.0) -> np.ndarray:
+    """A random walk of ``days`` daily values ending at ``end_value``."""
+    steps = rng.normal(drift, volatility, days)
+    steps[0] = 0.0
+    if weekdays_only:
+        weekday = (np.arange(HISTORY_START_DAY, HISTORY_START_DAY + days) + 3) % 7  # 0 = Monday
+        steps[weekday >= 5] = 0.0
+    log_path = np.cumsum(steps)
+    return end_value * np.exp(log_path - log_path[-1])
+
+
+@dataclass
+class Market:
+    symbols: list[str]
+    names: list[str]
+    asset_types: np.ndarray  # str per symbol
+    price_cents: np.ndarray  # [symbol, day] int64, day 0 = HISTORY_START_DAY
+    currencies: list[str]
+    usd_cents_per_unit: np.ndarray  # [currency, day] float: value of one unit in US cents
+    quantum: np.ndarray  # [currency] smallest amount in 1e-8 units
+    cedis_per_usd: np.ndarray  # [day]
+
+    def day_index(self, day_numbers: np.ndarray) -> np.ndarray:
+        return np.asarray(day_numbers, dtype=np.int64) - HISTORY_START_DAY
+
+    def currency_index(self, code: str) -> int:
+        return self.currencies.index(code)
+
+
+def build_market(rng: np.random.Generator) -> Market:
+    days = AS_OF_DAY - HISTORY_START_DAY + 1
+    prices = []
+    for _, _, asset_type, end_price, vol in ASSETS:
+        path = _walk(rng, end_price, vol, days, weekdays_only=asset_type == AssetType.STOCK, drift=0.0004)
+        prices.append(np.maximum(np.rint(path * 100), 1).astype(np.int64))
+    rates = []
+    for code, end_value, vol, _ in CURRENCIES:
+        crypto_twin = next((i for i, a in enumerate(ASSETS) if a[0] == code), None)
+        if crypto_twin is not None:  # BTC and ETH move exactly like the holdings of the same symbol
+            rates.append(prices[crypto_twin].astype(float))
+        else:
+            rates.append(_walk(rng, end_value, vol, days, weekdays_only=False) * 100)
+    cedis = _walk(rng, GHS_PER_USD, 0.004, days, weekdays_only=False, drift=0.0002)
+    return Market(
+        symbols=[a[0] for a in ASSETS], names=[a[1] for a in ASSETS],
+        asset_types=np.array([a[2].value for a in ASSETS]), price_cents=np.vstack(prices),
+        currencies=[c[0] for c in CURRENCIES], usd_cents_per_unit=np.vstack(rates),
+        quantum=np.array([c[3] for c in CURRENCIES], dtype=np.int64), cedis_per_usd=cedis,
+    )
