@@ -54,6 +54,6 @@ def summary(profile: Profile, seed: int, counts: dict[str, int], timings: list[t
         out.append("")
     officers = _officers(ctx, 4 if profile.officer else 3)
     if officers:
-        out.append("Group officers (customers; treasury sign-in for officers comes later):")
+        out.append("Group officers (customers who sign in to the group-approval screen only):")
         out += [f"  {email}: {roles}" for email, roles in officers]
     print("\n".join(out))
