@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import psycopg
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, literal, select, text, tuple_
 from sqlalchemy.engine import make_url
 from sqlalchemy.sql import Select
 from sqlmodel import Session
@@ -47,10 +47,11 @@ class Result:
 class Scenario:
     name: str
     description: str
-    build: Callable[[Session], Select]
+    build: Callable[[Session, dict[str, Any]], Select]
+    setup: Callable[[Session], dict[str, Any]] | None = None  # run once, untimed
 
 
-def _pending_transactions_first_page(session: Session) -> Select:
+def _pending_transactions_first_page(session: Session, ctx: dict[str, Any] | None = None) -> Select:
     t = m.Transaction
     return (
         select(t.id, t.reference, t.transaction_type, t.amount, t.currency, t.amount_usd, t.method, t.status,
@@ -62,7 +63,7 @@ def _pending_transactions_first_page(session: Session) -> Select:
     )
 
 
-def _all_transactions_newest_page(session: Session) -> Select:
+def _all_transactions_newest_page(session: Session, ctx: dict[str, Any] | None = None) -> Select:
     t = m.Transaction
     return (
         select(t.id, t.reference, t.transaction_type, t.amount, t.currency, t.status, t.created_at, m.User.email)
@@ -72,14 +73,18 @@ def _all_transactions_newest_page(session: Session) -> Select:
     )
 
 
-def _pending_transactions_second_page(session: Session) -> Select:
-    """Keyset: the page after the first page's last row."""
-    first = session.execute(_pending_transactions_first_page(session)).all()
+def _first_page_cursor(session: Session) -> dict[str, Any]:
+    rows = session.execute(_pending_transactions_first_page(session)).all()
+    return {"after": (rows[-1].created_at, rows[-1].id) if rows else None}
+
+
+def _pending_transactions_second_page(session: Session, ctx: dict[str, Any]) -> Select:
+    """Keyset: the page after the first page's last row (the cursor is read once, untimed)."""
     t = m.Transaction
     query = _pending_transactions_first_page(session)
-    if first:
-        last = first[-1]
-        query = query.where((t.created_at, t.id) > (last.created_at, last.id))  # type: ignore[operator]
+    if ctx.get("after"):
+        created_at, row_id = ctx["after"]
+        query = query.where(tuple_(t.created_at, t.id) > tuple_(literal(created_at), literal(row_id)))
     return query
 
 
@@ -89,7 +94,7 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("transactions_pending_first_page", "first page of the pending transaction queue, oldest first",
                  _pending_transactions_first_page),
         Scenario("transactions_pending_next_page", "the following page by keyset (created_at, id)",
-                 _pending_transactions_second_page),
+                 _pending_transactions_second_page, setup=_first_page_cursor),
         Scenario("transactions_all_newest_page", "newest 50 of all transactions", _all_transactions_newest_page),
     )
 }
@@ -112,10 +117,11 @@ def run_scenario(engine: Engine, scenario: Scenario, repeat: int) -> Result:
     raw: list[float] = []
     rows = 0
     with Session(engine) as session:
-        session.execute(scenario.build(session)).all()  # warm the cache and the pool
+        ctx = scenario.setup(session) if scenario.setup else {}
+        session.execute(scenario.build(session, ctx)).all()  # warm the cache and the pool
         for _ in range(repeat):
             start = time.perf_counter()
-            query = scenario.build(session)
+            query = scenario.build(session, ctx)
             rows = len(session.execute(query).all())
             timings.append((time.perf_counter() - start) * 1000)
             raw.append(_explain_ms(session, query))

@@ -65,7 +65,14 @@ class Transaction(SQLModel, table=True):
         sa.Index("ix_transactions_user_id_created_at", "user_id", "created_at"),
         sa.Index("ix_transactions_created_at_id", "created_at", "id"),
         sa.Index("ix_transactions_status", "status"),
-        # Pending queue (keyset on created_at, id); stays small however large the table grows.
+        # Pending queues (keyset on created_at, id); they stay small however large the table grows:
+        # all types together, and one type (a queue tab).
+        sa.Index(
+            "ix_transactions_pending_all",
+            "created_at",
+            "id",
+            postgresql_where=sa.text(_PENDING_TX),
+        ),
         sa.Index(
             "ix_transactions_pending_queue",
             "transaction_type",
@@ -154,6 +161,12 @@ class CryptoTransaction(SQLModel, table=True):
         sa.Index("ix_crypto_transactions_user_id_created_at", "user_id", "created_at"),
         sa.Index("ix_crypto_transactions_created_at_id", "created_at", "id"),
         sa.Index("ix_crypto_transactions_status", "status"),
+        sa.Index(
+            "ix_crypto_transactions_pending_all",
+            "created_at",
+            "id",
+            postgresql_where=sa.text(_PENDING_TX),
+        ),
         sa.Index(
             "ix_crypto_transactions_pending_queue",
             "type",
