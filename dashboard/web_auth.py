@@ -93,9 +93,16 @@ def _origin_ok(request: Request) -> bool:
     return origin.rstrip("/") in allowed
 
 
-def _redirect(path: str, **params: str) -> RedirectResponse:
+def _redirect(path: str, request: Request | None = None, **params: str) -> RedirectResponse:
+    """A 303 to a page of the dashboard. Relative when this backend also serves the pages (prod);
+    in development the backend runs on another port, so the redirect names the dashboard's origin."""
     query = {k: v for k, v in params.items() if v}
-    return RedirectResponse(path + (("?" + urlencode(query)) if query else ""), status_code=303)
+    target = path + (("?" + urlencode(query)) if query else "")
+    if request is not None:
+        dashboard = get_settings().allowed_origin.rstrip("/")
+        if f"{request.url.scheme}://{request.url.netloc}" != dashboard:
+            target = dashboard + target
+    return RedirectResponse(target, status_code=303)
 
 
 def _set_cookie(response: Response, request: Request, token: str, max_age: int) -> None:
@@ -134,10 +141,10 @@ def _client(request: Request) -> dict[str, str | None]:
 def _after_step(request: Request, result: auth.SignInResult, next_path: str) -> Response:
     lifetime = int(auth.absolute_lifetime().total_seconds())
     if result.step is auth.SignInStep.SIGNED_IN:
-        response: Response = _redirect(landing_page(result.actor, next_path))
+        response: Response = _redirect(landing_page(result.actor, next_path), request)
     else:
         mode = "enrol" if result.step is auth.SignInStep.TOTP_ENROLMENT_REQUIRED else "verify"
-        response = _redirect(routes.LOGIN_2FA, mode=mode, next=next_path)
+        response = _redirect(routes.LOGIN_2FA, request, mode=mode, next=next_path)
         lifetime = 15 * 60
     _set_cookie(response, request, result.token, lifetime)
     return response
@@ -145,30 +152,30 @@ def _after_step(request: Request, result: auth.SignInResult, next_path: str) -> 
 
 async def login(request: Request) -> Response:
     if not _origin_ok(request):
-        return _redirect(routes.LOGIN, error="origin")
+        return _redirect(routes.LOGIN, request, error="origin")
     try:
         form = await _form(request)
     except Exception:
-        return _redirect(routes.LOGIN, error="input")
+        return _redirect(routes.LOGIN, request, error="input")
     next_path = safe_next(form.get("next"))
     try:
         result = await run_db(auth.sign_in, email=form.get("email"), password=form.get("password"), **_client(request))
     except auth.AccountLocked:
-        return _redirect(routes.LOGIN, error="locked", next=next_path)
+        return _redirect(routes.LOGIN, request, error="locked", next=next_path)
     except NotAuthenticated as exc:
-        return _redirect(routes.LOGIN, error=_BY_MESSAGE.get(str(exc), "invalid"), next=next_path)
+        return _redirect(routes.LOGIN, request, error=_BY_MESSAGE.get(str(exc), "invalid"), next=next_path)
     except InvalidInput as exc:
         code = "invalid" if str(exc) == auth.BAD_CREDENTIALS else "input"
-        return _redirect(routes.LOGIN, error=code, next=next_path)
+        return _redirect(routes.LOGIN, request, error=code, next=next_path)
     except Exception:
         log.exception("sign-in failed on the server")
-        return _redirect(routes.LOGIN, error="server", next=next_path)
+        return _redirect(routes.LOGIN, request, error="server", next=next_path)
     return _after_step(request, result, next_path)
 
 
 async def second_factor(request: Request) -> Response:
     if not _origin_ok(request):
-        return _redirect(routes.LOGIN, error="origin")
+        return _redirect(routes.LOGIN, request, error="origin")
     token = token_from_cookie_header(request.headers.get("cookie"))
     try:
         form = await _form(request)
@@ -177,32 +184,32 @@ async def second_factor(request: Request) -> Response:
     next_path = safe_next(form.get("next"))
     mode = "enrol" if form.get("mode") == "enrol" else "verify"
     if token is None:
-        return _redirect(routes.LOGIN, error="expired", next=next_path)
+        return _redirect(routes.LOGIN, request, error="expired", next=next_path)
     step = auth.confirm_totp_enrollment if mode == "enrol" else auth.verify_second_factor
     try:
         result = await run_db(step, token=token, code=form.get("code"), **_client(request))
     except auth.AccountLocked:
-        response = _redirect(routes.LOGIN, error="locked", next=next_path)
+        response = _redirect(routes.LOGIN, request, error="locked", next=next_path)
         _clear_cookie(response, request)
         return response
     except NotAuthenticated as exc:
         code = _BY_MESSAGE.get(str(exc), "expired")
         if code in ("code", "code_reused"):
-            return _redirect(routes.LOGIN_2FA, mode=mode, error=code, next=next_path)
-        response = _redirect(routes.LOGIN, error=code, next=next_path)
+            return _redirect(routes.LOGIN_2FA, request, mode=mode, error=code, next=next_path)
+        response = _redirect(routes.LOGIN, request, error=code, next=next_path)
         _clear_cookie(response, request)
         return response
     except InvalidInput:
-        return _redirect(routes.LOGIN_2FA, mode=mode, error="code_input", next=next_path)
+        return _redirect(routes.LOGIN_2FA, request, mode=mode, error="code_input", next=next_path)
     except Conflict:
-        response = _redirect(routes.LOGIN, error="totp_restart", next=next_path)
+        response = _redirect(routes.LOGIN, request, error="totp_restart", next=next_path)
         _clear_cookie(response, request)
         return response
     except DomainError:
-        return _redirect(routes.LOGIN_2FA, mode=mode, error="code", next=next_path)
+        return _redirect(routes.LOGIN_2FA, request, mode=mode, error="code", next=next_path)
     except Exception:
         log.exception("second factor failed on the server")
-        return _redirect(routes.LOGIN_2FA, mode=mode, error="server", next=next_path)
+        return _redirect(routes.LOGIN_2FA, request, mode=mode, error="server", next=next_path)
     return _after_step(request, result, next_path)
 
 
@@ -213,7 +220,7 @@ async def logout(request: Request) -> Response:
             await run_db(auth.sign_out, token=token, **_client(request))
         except Exception:
             log.exception("sign-out failed on the server")
-    response = _redirect(routes.LOGIN, error="signed_out")
+    response = _redirect(routes.LOGIN, request, error="signed_out")
     _clear_cookie(response, request)
     return response
 

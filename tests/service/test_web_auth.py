@@ -114,3 +114,17 @@ def test_an_oversized_form_is_refused(client, support_agent):
                                                                   "content-type": "application/x-www-form-urlencoded"},
     )
     assert response.headers["location"].startswith("/login?error=input")
+
+
+def test_in_development_the_redirect_names_the_dashboard_origin(fresh_engine, support_agent, monkeypatch):
+    """Dev: the backend (port 8000) answers the form post; the browser must go back to the pages
+    (port 3000), not stay on the backend."""
+    previous = dashboard_db._engine
+    dashboard_db.set_engine(fresh_engine)
+    monkeypatch.setattr(get_settings(), "allowed_origin", ORIGIN)
+    try:
+        with TestClient(build_auth_app(), base_url="http://localhost:8000", follow_redirects=False) as c:
+            response = _login(c, support_agent.email, PASSWORD, next_path="/support")
+    finally:
+        dashboard_db.set_engine(previous)
+    assert response.headers["location"] == ORIGIN + "/support"
