@@ -10,12 +10,13 @@ from __future__ import annotations
 import reflex as rx
 
 from . import routes
-from .pages.audit import AuditGateState, audit_page
+from .pages.audit import AuditState, audit_page
 from .pages.groups import GroupsGateState, groups_page
 from .pages.kyc import KycGateState, kyc_page
 from .pages.login import LoginState, TwoFactorState, login_page, second_factor_page
 from .pages.overview import OverviewState, overview_page
 from .pages.portfolios import PortfoliosGateState, portfolios_page
+from .pages.staff import StaffState, staff_page
 from .pages.support import SupportGateState, support_page
 from .pages.transactions import TransactionsGateState, transactions_page
 from .web_auth import build_auth_app
@@ -49,6 +50,7 @@ for _route, _page, _on_load in (
     (routes.PORTFOLIOS, portfolios_page, PortfoliosGateState.open_page),
     (routes.SUPPORT, support_page, SupportGateState.open_page),
     (routes.GROUPS, groups_page, GroupsGateState.open_page),
-    (routes.AUDIT, audit_page, AuditGateState.open_page),
+    (routes.AUDIT, audit_page, AuditState.load_audit),
+    (routes.STAFF, staff_page, StaffState.load_staff),
 ):
     app.add_page(_page, route=_route, title=_title(routes.screen_for(_route).title), image=FAVICON, on_load=_on_load)

@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy.engine import make_url
 
 from dashboard import routes
-from dashboard.pages import audit, groups, kyc, portfolios, support, transactions
+from dashboard.pages import groups, kyc, portfolios, support, transactions
 from tests.e2e.conftest import ARTIFACTS, AppServer
 
 pytestmark = pytest.mark.e2e
@@ -25,7 +25,6 @@ PLACEHOLDERS = [  # (route, page module)
     (routes.PORTFOLIOS, portfolios),
     (routes.SUPPORT, support),
     (routes.GROUPS, groups),
-    (routes.AUDIT, audit),
 ]
 
 

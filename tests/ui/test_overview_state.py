@@ -17,6 +17,7 @@ from dashboard.db import make_engine
 from dashboard.pages.overview import CARDS, DB_ERROR, NO_VALUE, OverviewState
 from dashboard.services.overview import COUNT_KEYS
 from tests.e2e.data import insert_waiting_work
+from tests.ui.signin import sign_in_state
 
 
 def _overview_state() -> OverviewState:
@@ -48,9 +49,10 @@ def use_engine() -> Iterator[Callable[[Engine], None]]:
     dashboard_db.set_engine(previous)
 
 
-def test_overview_shows_zeros_on_an_empty_database(engine: Engine, use_engine) -> None:
-    use_engine(engine)
+def test_overview_shows_zeros_on_an_empty_database(fresh_engine: Engine, use_engine) -> None:
+    use_engine(fresh_engine)
     state = _overview_state()
+    sign_in_state(state, fresh_engine, "ADMIN")
 
     seen_loading = _load(state)
 
@@ -69,6 +71,7 @@ def test_overview_shows_the_waiting_work_as_strings(fresh_engine: Engine, use_en
         session.commit()
     use_engine(fresh_engine)
     state = _overview_state()
+    sign_in_state(state, fresh_engine, "TREASURER")
 
     _load(state)
 
@@ -77,24 +80,30 @@ def test_overview_shows_the_waiting_work_as_strings(fresh_engine: Engine, use_en
     assert all(isinstance(value, str) for value in state.counts.values())
 
 
-def test_overview_formats_large_counts_with_separators(engine: Engine, use_engine, monkeypatch) -> None:
+def test_overview_formats_large_counts_with_separators(fresh_engine: Engine, use_engine, monkeypatch) -> None:
     from dashboard.pages import overview
 
     monkeypatch.setattr(overview, "overview_counts", lambda session: {key: 1234567 for key in COUNT_KEYS})
-    use_engine(engine)
+    use_engine(fresh_engine)
     state = _overview_state()
+    sign_in_state(state, fresh_engine, "MANAGER")
 
     _load(state)
 
     assert set(state.counts.values()) == {"1,234,567"}
 
 
-def test_overview_says_so_when_the_database_is_unreachable(use_engine, caplog) -> None:
-    unreachable = make_engine(
-        "postgresql://postgres@127.0.0.1:9/none", poolclass=NullPool, connect_args={"connect_timeout": 2}
-    )
-    use_engine(unreachable)
+def test_overview_says_so_when_the_counts_cannot_be_read(fresh_engine: Engine, use_engine, monkeypatch,
+                                                         caplog) -> None:
+    from dashboard.pages import overview
+
+    def broken(session):
+        raise RuntimeError("relation does not exist")
+
+    monkeypatch.setattr(overview, "overview_counts", broken)
+    use_engine(fresh_engine)
     state = _overview_state()
+    sign_in_state(state, fresh_engine, "SUPPORT")
 
     _load(state)
 
@@ -103,7 +112,34 @@ def test_overview_says_so_when_the_database_is_unreachable(use_engine, caplog) -
     assert state.counts == {key: NO_VALUE for key in COUNT_KEYS}
     assert state.checked_at == ""
     assert "reading the queue counts failed" in caplog.text
+
+
+def test_with_the_database_unreachable_nothing_loads_and_no_error_escapes(use_engine, caplog) -> None:
+    """Even the session cannot be checked: the guard says so and the handler body never runs."""
+    unreachable = make_engine(
+        "postgresql://postgres@127.0.0.1:9/none", poolclass=NullPool, connect_args={"connect_timeout": 2}
+    )
+    use_engine(unreachable)
+    state = _overview_state()
+    from tests.ui.signin import present_cookie
+
+    present_cookie(state, "x" * 43)
+
+    _load(state)
+
+    assert state.counts == {key: NO_VALUE for key in COUNT_KEYS}
+    assert "resolving the session failed" in caplog.text
     unreachable.dispose()
+
+
+def test_without_a_session_the_overview_sends_to_sign_in(fresh_engine: Engine, use_engine) -> None:
+    use_engine(fresh_engine)
+    state = _overview_state()
+
+    _load(state)
+
+    assert state.signed_in is False
+    assert state.counts == {key: NO_VALUE for key in COUNT_KEYS}
 
 
 def test_overview_state_exposes_only_its_load_handler() -> None:

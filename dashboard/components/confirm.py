@@ -1,0 +1,73 @@
+"""A confirmation dialog for an action that changes something (Radix alert dialog).
+
+The dialog is controlled by the page's state: ``open`` is a Var, and ``on_open_change`` receives
+``False`` when the officer presses Escape or "Cancel". The confirm button does not close the dialog
+itself: the page's handler closes it once the server has done the work, so an error can be shown in
+the dialog (``error``). "Cancel" takes the focus when the dialog opens, so Enter never confirms a
+destructive action by accident.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+
+def confirm_dialog(
+    *,
+    open: rx.Var,
+    on_open_change: rx.EventHandler,
+    title: rx.Var | str,
+    description: rx.Var | str | rx.Component,
+    confirm_label: rx.Var | str,
+    on_confirm: rx.EventHandler | rx.event.EventSpec,
+    busy: rx.Var | bool = False,
+    error: rx.Var | None = None,
+    danger: bool = True,
+    details: rx.Component | None = None,
+    test_id: str = "",
+) -> rx.Component:
+    body = description if isinstance(description, rx.Component) else rx.text(description, size="2")
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(title),
+            rx.alert_dialog.description(body, size="2", as_child=isinstance(description, rx.Component)),
+            *([details] if details is not None else []),
+            *(
+                [
+                    rx.cond(
+                        error != "",
+                        rx.callout.root(
+                            rx.callout.icon(rx.icon("triangle_alert")),
+                            rx.callout.text(error),
+                            color_scheme="red",
+                            variant="surface",
+                            role="alert",
+                            size="1",
+                            margin_top="0.75rem",
+                        ),
+                    )
+                ]
+                if error is not None
+                else []
+            ),
+            rx.flex(
+                rx.alert_dialog.cancel(
+                    rx.button("Cancel", variant="soft", color_scheme="gray", disabled=busy),
+                ),
+                rx.button(
+                    confirm_label,
+                    on_click=on_confirm,
+                    loading=busy,
+                    color_scheme="red" if danger else "indigo",
+                    custom_attrs={"data-testid": f"{test_id}-confirm"} if test_id else {},
+                ),
+                gap="3",
+                justify="end",
+                margin_top="1.25rem",
+            ),
+            max_width="30rem",
+            custom_attrs={"data-testid": test_id} if test_id else {},
+        ),
+        open=open,
+        on_open_change=on_open_change,
+    )
