@@ -13,8 +13,10 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -131,6 +133,42 @@ def fresh_engine(fresh_db_url: str) -> Iterator[Engine]:
     eng = make_engine(fresh_db_url, pool_size=5, max_overflow=10)
     yield eng
     eng.dispose()
+
+
+@pytest.fixture
+def app_engine(fresh_engine: Engine) -> Iterator[Engine]:
+    """A fresh database that the app itself uses (``dashboard.db``): for handlers and endpoints
+    that commit through their own connections. Restores the app's engine afterwards."""
+    from dashboard import db as dashboard_db
+
+    previous = dashboard_db._engine
+    dashboard_db.set_engine(fresh_engine)
+    yield fresh_engine
+    dashboard_db.set_engine(previous)
+
+
+class Clock:
+    """A settable clock for the auth services (``auth.utcnow``)."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """Starts one second into a 30-second TOTP step, so "a few seconds later" stays in that step."""
+    from dashboard.services import auth
+
+    fake = Clock(datetime.fromtimestamp((int(time.time()) // 30) * 30 + 1, UTC))
+    monkeypatch.setattr(auth, "utcnow", fake)
+    return fake
 
 
 def libpq(url: str) -> str:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -24,25 +23,7 @@ IP = "203.0.113.7"
 UA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36"
 
 
-class Clock:
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    # One second into a 30-second TOTP step, so "a few seconds later" stays in the same step.
-    start = datetime.fromtimestamp((int(time.time()) // 30) * 30 + 1, UTC)
-    fake = Clock(start)
-    monkeypatch.setattr(auth, "utcnow", fake)
-    return fake
+from tests.conftest import Clock  # noqa: E402  (the clock fixture is in tests/conftest.py)
 
 
 @pytest.fixture(scope="module")

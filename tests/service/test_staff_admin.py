@@ -9,7 +9,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -29,23 +29,7 @@ NEW_PASSWORD = "a brand new passphrase"
 IP = "192.0.2.10"
 
 
-class Clock:
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    fake = Clock(datetime.fromtimestamp((int(time.time()) // 30) * 30 + 1, UTC))
-    monkeypatch.setattr(auth, "utcnow", fake)
-    return fake
+from tests.conftest import Clock  # noqa: E402  (the clock fixture is in tests/conftest.py)
 
 
 _FAST = passwords._context.handler("bcrypt_sha256").using(rounds=4)

@@ -16,7 +16,6 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 import dashboard.dashboard  # noqa: F401  (builds the app and its state tree once per process)
-from dashboard import db as dashboard_db
 from dashboard import routes, state as app_state
 from dashboard.pages import audit as audit_page
 from dashboard.pages.audit import PAGE_SIZE, AuditState
@@ -42,11 +41,8 @@ TODAY = datetime.now(UTC).date()
 
 
 @pytest.fixture
-def app_db(fresh_engine: Engine) -> Iterator[Engine]:
-    previous = dashboard_db._engine
-    dashboard_db.set_engine(fresh_engine)
-    yield fresh_engine
-    dashboard_db.set_engine(previous)
+def app_db(app_engine: Engine) -> Engine:
+    return app_engine
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 import dashboard.dashboard  # noqa: F401  (builds the app and its state tree once per process)
-from dashboard import db as dashboard_db
 from dashboard import models as m
 from dashboard import routes, state as app_state
 from dashboard.pages.staff import BAD_FORM, PAGE_SIZE, StaffState
@@ -44,12 +43,8 @@ def cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def app_db(fresh_engine: Engine) -> Iterator[Engine]:
-    """The app's handlers read and write this test's own database."""
-    previous = dashboard_db._engine
-    dashboard_db.set_engine(fresh_engine)
-    yield fresh_engine
-    dashboard_db.set_engine(previous)
+def app_db(app_engine: Engine) -> Engine:
+    return app_engine
 
 
 @pytest.fixture
