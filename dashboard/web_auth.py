@@ -226,10 +226,14 @@ async def logout(request: Request) -> Response:
 
 
 def build_auth_app() -> Starlette:
+    """The plain-HTTP part of the backend: sign-in endpoints and the private-file routes."""
+    from .private_files import private_routes
+
     return Starlette(
         routes=[
             Route(routes.AUTH_LOGIN, login, methods=["POST"]),
             Route(routes.AUTH_TOTP, second_factor, methods=["POST"]),
             Route(routes.AUTH_LOGOUT, logout, methods=["POST"]),
+            *private_routes(),
         ]
     )
