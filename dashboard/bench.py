@@ -245,3 +245,9 @@ def run_bench(
         with open(json_path, "w", encoding="utf-8") as fh:
             json.dump(payload, fh, indent=2, default=str)
     return 0
+
+
+# Scenarios of the screens, registered last (their modules import this one).
+from .bench_kyc import SCENARIOS as _KYC  # noqa: E402
+
+SCENARIOS.update(_KYC)

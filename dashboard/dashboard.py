@@ -12,7 +12,7 @@ import reflex as rx
 from . import routes
 from .pages.audit import AuditState, audit_page
 from .pages.groups import GroupsGateState, groups_page
-from .pages.kyc import KycGateState, kyc_page
+from .pages.kyc import KycState, kyc_page
 from .pages.login import LoginState, TwoFactorState, login_page, second_factor_page
 from .pages.overview import OverviewState, overview_page
 from .pages.portfolios import PortfoliosGateState, portfolios_page
@@ -45,7 +45,7 @@ app.add_page(
 )
 for _route, _page, _on_load in (
     (routes.OVERVIEW, overview_page, OverviewState.load_overview),
-    (routes.KYC, kyc_page, KycGateState.open_page),
+    (routes.KYC, kyc_page, KycState.load_kyc),
     (routes.TRANSACTIONS, transactions_page, TransactionsGateState.open_page),
     (routes.PORTFOLIOS, portfolios_page, PortfoliosGateState.open_page),
     (routes.SUPPORT, support_page, SupportGateState.open_page),

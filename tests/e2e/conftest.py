@@ -141,7 +141,13 @@ def e2e_db_url(pg_server_url: str, template_db: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def app_server(e2e_db_url: str) -> Iterator[AppServer]:
+def e2e_private_dir(tmp_path_factory) -> Path:
+    """Private files (KYC documents, proofs) of the e2e server: never the developer's .data/."""
+    return tmp_path_factory.mktemp("e2e-private")
+
+
+@pytest.fixture(scope="session")
+def app_server(e2e_db_url: str, e2e_private_dir: Path) -> Iterator[AppServer]:
     bun = _bun_path()
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
@@ -150,6 +156,7 @@ def app_server(e2e_db_url: str) -> Iterator[AppServer]:
     env = {
         **os.environ,
         "DATABASE_URL": e2e_db_url,
+        "DASHBOARD_PRIVATE_FILES_DIR": str(e2e_private_dir),
         "DASHBOARD_ENV": "test",
         # CORS: the websocket handshake is refused (403) from any other origin.
         "DASHBOARD_ALLOWED_ORIGIN": url,
