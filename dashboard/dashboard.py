@@ -18,7 +18,7 @@ from .pages.overview import OverviewState, overview_page
 from .pages.portfolios import PortfoliosGateState, portfolios_page
 from .pages.staff import StaffState, staff_page
 from .pages.support import SupportGateState, support_page
-from .pages.transactions import TransactionsGateState, transactions_page
+from .pages.transactions import TransactionsState, transactions_page
 from .web_auth import build_auth_app
 
 FAVICON = "favicon.svg"  # in assets/
@@ -46,7 +46,7 @@ app.add_page(
 for _route, _page, _on_load in (
     (routes.OVERVIEW, overview_page, OverviewState.load_overview),
     (routes.KYC, kyc_page, KycState.load_kyc),
-    (routes.TRANSACTIONS, transactions_page, TransactionsGateState.open_page),
+    (routes.TRANSACTIONS, transactions_page, TransactionsState.load_transactions),
     (routes.PORTFOLIOS, portfolios_page, PortfoliosGateState.open_page),
     (routes.SUPPORT, support_page, SupportGateState.open_page),
     (routes.GROUPS, groups_page, GroupsGateState.open_page),

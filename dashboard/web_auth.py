@@ -228,6 +228,7 @@ async def logout(request: Request) -> Response:
 def build_auth_app() -> Starlette:
     """The plain-HTTP part of the backend: sign-in endpoints and the private-file routes."""
     from .private_files import private_routes
+    from .private_files_payments import payment_routes
 
     return Starlette(
         routes=[
@@ -235,5 +236,6 @@ def build_auth_app() -> Starlette:
             Route(routes.AUTH_TOTP, second_factor, methods=["POST"]),
             Route(routes.AUTH_LOGOUT, logout, methods=["POST"]),
             *private_routes(),
+            *payment_routes(),
         ]
     )
