@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from .db import resolve_database_url
 
 
-def migrate_url(url: str, revision: str = "head") -> None:
+def migrate_url(url: str, revision: str = "heads") -> None:
     from alembic import command
     from alembic.config import Config
 

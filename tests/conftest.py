@@ -61,7 +61,7 @@ def drop_database(server_url: str, name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def migrate(url: str, revision: str = "head", *, direction: str = "upgrade") -> None:
+def migrate(url: str, revision: str = "heads", *, direction: str = "upgrade") -> None:
     from alembic import command
     from alembic.config import Config
 
