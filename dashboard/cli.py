@@ -4,6 +4,8 @@ Commands:
   migrate                 alembic upgrade head on the configured database
   seed --profile P        load deterministic demo (P=demo) or benchmark (P=large) data
   bench                   run named benchmark scenarios and print a table and JSON
+  snapshot [--date D] [--backfill FROM]
+                          each portfolio's daily snapshot (idempotent) and the daily AUM totals
   db-url                  print the database URL in use (starting the embedded server if needed)
   db-stop                 stop the embedded server
   audit verify            check the whole audit hash chain (exit 1 names the first bad row)
@@ -87,6 +89,12 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     )
 
 
+def _cmd_snapshot(args: argparse.Namespace) -> int:
+    from .snapshot_cli import cmd_snapshot
+
+    return cmd_snapshot(resolve_database_url(), args.date, args.backfill, args.rebuild_totals)
+
+
 def _cmd_audit_verify(args: argparse.Namespace) -> int:
     from .audit_tools import cmd_verify
 
@@ -141,6 +149,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--if-empty", action="store_true", help="do nothing when the database already has users")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_cmd_seed)
+
+    p = sub.add_parser("snapshot", help="write each portfolio's daily snapshot (idempotent) and the daily totals")
+    p.add_argument("--date", help="the day to snapshot, YYYY-MM-DD (default: yesterday, UTC)")
+    p.add_argument("--backfill", metavar="FROM", help="also every day from FROM up to --date")
+    p.add_argument("--rebuild-totals", action="store_true",
+                   help="recompute portfolio_daily_totals from all snapshots first")
+    p.set_defaults(func=_cmd_snapshot)
 
     p = sub.add_parser("bench", help="run benchmark scenarios on a database loaded with a profile")
     p.add_argument("--profile", choices=["demo", "large"], default="demo")

@@ -15,7 +15,7 @@ from .pages.groups import GroupsGateState, groups_page
 from .pages.kyc import KycState, kyc_page
 from .pages.login import LoginState, TwoFactorState, login_page, second_factor_page
 from .pages.overview import OverviewState, overview_page
-from .pages.portfolios import PortfoliosGateState, portfolios_page
+from .pages.portfolios import PortfoliosState, portfolios_page
 from .pages.staff import StaffState, staff_page
 from .pages.support import SupportGateState, support_page
 from .pages.transactions import TransactionsState, transactions_page
@@ -47,7 +47,7 @@ for _route, _page, _on_load in (
     (routes.OVERVIEW, overview_page, OverviewState.load_overview),
     (routes.KYC, kyc_page, KycState.load_kyc),
     (routes.TRANSACTIONS, transactions_page, TransactionsState.load_transactions),
-    (routes.PORTFOLIOS, portfolios_page, PortfoliosGateState.open_page),
+    (routes.PORTFOLIOS, portfolios_page, PortfoliosState.load_portfolios),
     (routes.SUPPORT, support_page, SupportGateState.open_page),
     (routes.GROUPS, groups_page, GroupsGateState.open_page),
     (routes.AUDIT, audit_page, AuditState.load_audit),

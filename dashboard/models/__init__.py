@@ -25,6 +25,7 @@ from .payments import (
     Wallet,
 )
 from .portfolio import Holding, Portfolio, PortfolioSnapshot, Trade
+from .portfolio_aggregates import PortfolioDailyTotal
 from .support import SupportMessage, SupportTicket
 
 metadata = SQLModel.metadata
@@ -49,6 +50,7 @@ __all__ = [
     "Payout",
     "PayoutRecovery",
     "Portfolio",
+    "PortfolioDailyTotal",
     "PortfolioSnapshot",
     "SQLModel",
     "Settings",

@@ -31,7 +31,7 @@ TABLES = ("users", "kyc_verifications", "kyc_documents", "compliance_records", "
           "portfolio_snapshots", "transactions", "wallets", "crypto_transactions", "gift_cards", "gift_card_orders",
           "support_tickets", "support_messages", "group", "group_membership", "account", "withdrawal_request",
           "approval", "payout", "payout_recovery", "ledger_entry", "webhook_event", "notifications",
-          "status_history", "active_sessions")
+          "status_history", "active_sessions", "portfolio_daily_totals")
 
 
 def _is_production() -> bool:
@@ -128,6 +128,9 @@ def run(url: str, profile_name: str, seed: int, if_empty: bool, quiet: bool) -> 
                       history=History(profile.history), quiet=quiet)
         try:
             _load(ctx, timings)
+            from ..services.snapshots import rebuild_daily_totals
+
+            rebuild_daily_totals(conn)  # the AUM aggregate the snapshot job maintains
             conn.commit()
         except BaseException:
             conn.rollback()

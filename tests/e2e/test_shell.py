@@ -13,14 +13,13 @@ from playwright.sync_api import Page, expect
 from sqlalchemy.engine import make_url
 
 from dashboard import routes
-from dashboard.pages import groups, portfolios, support
+from dashboard.pages import groups, support
 from tests.e2e.conftest import ARTIFACTS, AppServer
 
 pytestmark = pytest.mark.e2e
 
 SIDEBAR_SCREENS = (*routes.SCREENS, *routes.RECORD_SCREENS)
 PLACEHOLDERS = [  # (route, page module)
-    (routes.PORTFOLIOS, portfolios),
     (routes.SUPPORT, support),
     (routes.GROUPS, groups),
 ]
