@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 import dashboard.dashboard  # noqa: F401  (builds the app and its state tree once per process)
 from dashboard import state as app_state
-from dashboard.pages.portfolios import PortfoliosGateState, PortfoliosState
+from dashboard.pages.portfolios import PortfoliosState
 from tests.e2e.portfolio_data import GAP, PortfolioFixture, insert_portfolios
 from tests.ui.signin import downloads, page_state, present_cookie, run_handler, sign_in_state, toasted
 
@@ -198,10 +198,3 @@ def test_a_signed_out_caller_is_sent_to_sign_in(app_engine: Engine, book, decisi
     present_cookie(state, None, path="/portfolios")
     run_handler(state.load_portfolios())
     assert decisions[-1] == ("PortfoliosState.load_portfolios", "unauthenticated") and state.stats == {}
-
-
-def test_the_transitional_gate_hands_over_to_the_page_load(app_engine: Engine, book) -> None:
-    gate = page_state(PortfoliosGateState)
-    sign_in_state(gate, app_engine, "MANAGER", path="/portfolios")
-    events = run_handler(gate.open_page())
-    assert any("load_portfolios" in str(getattr(getattr(e, "fn", None), "__qualname__", e)) for e in events)
