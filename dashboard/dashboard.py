@@ -11,7 +11,7 @@ import reflex as rx
 
 from . import routes
 from .pages.audit import AuditState, audit_page
-from .pages.groups import GroupsGateState, groups_page
+from .pages.groups import GroupsState, groups_page
 from .pages.kyc import KycState, kyc_page
 from .pages.login import LoginState, TwoFactorState, login_page, second_factor_page
 from .pages.overview import OverviewState, overview_page
@@ -49,7 +49,7 @@ for _route, _page, _on_load in (
     (routes.TRANSACTIONS, transactions_page, TransactionsState.load_transactions),
     (routes.PORTFOLIOS, portfolios_page, PortfoliosState.load_portfolios),
     (routes.SUPPORT, support_page, SupportGateState.open_page),
-    (routes.GROUPS, groups_page, GroupsGateState.open_page),
+    (routes.GROUPS, groups_page, GroupsState.load_groups),
     (routes.AUDIT, audit_page, AuditState.load_audit),
     (routes.STAFF, staff_page, StaffState.load_staff),
 ):

@@ -13,6 +13,7 @@ from .groups import (
     WebhookEvent,
     WithdrawalRequest,
 )
+from .group_balances import GroupBalance
 from .identity import ActiveSession, Notification, User
 from .kyc import ComplianceRecord, KycDocument, KycVerification
 from .payments import (
@@ -40,6 +41,7 @@ __all__ = [
     "GiftCard",
     "GiftCardOrder",
     "Group",
+    "GroupBalance",
     "GroupMembership",
     "Holding",
     "KycDocument",

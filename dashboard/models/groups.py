@@ -77,6 +77,8 @@ class WithdrawalRequest(SQLModel, table=True):
         sa.CheckConstraint("status <> 'DECLINED' OR decline_reason IS NOT NULL", name="decline_has_reason"),
         sa.CheckConstraint("status <> 'PAID' OR executed_at IS NOT NULL", name="paid_has_executed_at"),
         sa.Index("ix_withdrawal_request_group_status_created", "group_id", "status", "created_at"),
+        # Every request newest first (ADMIN's history tab), keyset on (created_at, id).
+        sa.Index("ix_withdrawal_request_created_at_id", "created_at", "id"),
         sa.Index(
             "ix_withdrawal_request_open",
             "created_at",

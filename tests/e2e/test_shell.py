@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy.engine import make_url
 
 from dashboard import routes
-from dashboard.pages import groups, support
+from dashboard.pages import support
 from tests.e2e.conftest import ARTIFACTS, AppServer
 
 pytestmark = pytest.mark.e2e
@@ -21,7 +21,6 @@ pytestmark = pytest.mark.e2e
 SIDEBAR_SCREENS = (*routes.SCREENS, *routes.RECORD_SCREENS)
 PLACEHOLDERS = [  # (route, page module)
     (routes.SUPPORT, support),
-    (routes.GROUPS, groups),
 ]
 
 

@@ -89,6 +89,9 @@ def test_second_debit_for_a_withdrawal_is_refused(db):
     grp = f.group(db, requester)
     acct = f.account(db, grp)
     wr = f.withdrawal(db, grp, requester)
+    db.add(LedgerEntry(group_id=grp.id, account_id=acct.id, type="CREDIT", amount_kobo=wr.amount_kobo * 2,
+                       reference="CREDIT-1", source="demo"))  # money to debit: balances cannot go negative
+    db.flush()
 
     def debit(ref: str) -> LedgerEntry:
         row = LedgerEntry(
