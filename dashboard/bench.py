@@ -250,4 +250,7 @@ def run_bench(
 # Scenarios of the screens, registered last (their modules import this one).
 from .bench_kyc import SCENARIOS as _KYC  # noqa: E402
 
+from .bench_support import SCENARIOS as _SUPPORT  # noqa: E402
+
 SCENARIOS.update(_KYC)
+SCENARIOS.update(_SUPPORT)

@@ -17,7 +17,7 @@ from .pages.login import LoginState, TwoFactorState, login_page, second_factor_p
 from .pages.overview import OverviewState, overview_page
 from .pages.portfolios import PortfoliosState, portfolios_page
 from .pages.staff import StaffState, staff_page
-from .pages.support import SupportGateState, support_page
+from .pages.support import SupportState, support_page
 from .pages.transactions import TransactionsState, transactions_page
 from .web_auth import build_auth_app
 
@@ -48,7 +48,7 @@ for _route, _page, _on_load in (
     (routes.KYC, kyc_page, KycState.load_kyc),
     (routes.TRANSACTIONS, transactions_page, TransactionsState.load_transactions),
     (routes.PORTFOLIOS, portfolios_page, PortfoliosState.load_portfolios),
-    (routes.SUPPORT, support_page, SupportGateState.open_page),
+    (routes.SUPPORT, support_page, SupportState.load_support),
     (routes.GROUPS, groups_page, GroupsState.load_groups),
     (routes.AUDIT, audit_page, AuditState.load_audit),
     (routes.STAFF, staff_page, StaffState.load_staff),

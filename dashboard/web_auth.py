@@ -229,6 +229,7 @@ def build_auth_app() -> Starlette:
     """The plain-HTTP part of the backend: sign-in endpoints and the private-file routes."""
     from .private_files import private_routes
     from .private_files_payments import payment_routes
+    from .private_files_support import support_routes
 
     return Starlette(
         routes=[
@@ -237,5 +238,6 @@ def build_auth_app() -> Starlette:
             Route(routes.AUTH_LOGOUT, logout, methods=["POST"]),
             *private_routes(),
             *payment_routes(),
+            *support_routes(),
         ]
     )

@@ -1,4 +1,4 @@
-"""Page-level building blocks: the page header, callouts and the placeholder of a screen to come."""
+"""Page-level building blocks: the page header, callouts and empty states."""
 
 from __future__ import annotations
 
@@ -47,48 +47,4 @@ def empty_state(title: str, message: str, icon: str = "inbox") -> rx.Component:
         ),
         padding_y="3rem",
         width="100%",
-    )
-
-
-def placeholder_panel(issue: int, will_do: list[str], note: str = "") -> rx.Component:
-    """A card saying what a screen will do and which issue builds it."""
-    return rx.card(
-        rx.vstack(
-            rx.hstack(
-                rx.center(
-                    rx.icon("construction", size=20, color="var(--amber-11)"),
-                    width="2.5rem",
-                    height="2.5rem",
-                    border_radius="var(--radius-3)",
-                    background_color="var(--amber-a3)",
-                    flex_shrink="0",
-                ),
-                rx.vstack(
-                    rx.text("This screen is not built yet", size="3", weight="bold"),
-                    rx.text(
-                        "It arrives with ",
-                        rx.badge(f"issue #{issue}", variant="soft", size="2"),
-                        size="2",
-                        color="var(--gray-11)",
-                    ),
-                    spacing="1",
-                ),
-                align="center",
-                spacing="3",
-            ),
-            rx.separator(size="4"),
-            rx.text("What it will do", size="2", weight="medium", color="var(--gray-12)"),
-            rx.list.unordered(
-                *[rx.list.item(rx.text(item, size="2", color="var(--gray-11)")) for item in will_do],
-                spacing="2",
-                padding_left="1.25rem",
-                margin="0",
-            ),
-            *([rx.text(note, size="1", color="var(--gray-10)")] if note else []),
-            spacing="3",
-            align="stretch",
-        ),
-        size="3",
-        max_width="44rem",
-        custom_attrs={"data-issue": str(issue)},
     )

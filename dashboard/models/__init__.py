@@ -28,6 +28,7 @@ from .payments import (
 from .portfolio import Holding, Portfolio, PortfolioSnapshot, Trade
 from .portfolio_aggregates import PortfolioDailyTotal
 from .support import SupportMessage, SupportTicket
+from .support_extra import CannedReply, TicketPresence
 
 metadata = SQLModel.metadata
 
@@ -36,6 +37,7 @@ __all__ = [
     "ActiveSession",
     "ActivityLog",
     "Approval",
+    "CannedReply",
     "ComplianceRecord",
     "CryptoTransaction",
     "GiftCard",
@@ -59,6 +61,7 @@ __all__ = [
     "StatusHistory",
     "SupportMessage",
     "SupportTicket",
+    "TicketPresence",
     "Trade",
     "Transaction",
     "User",
