@@ -21,7 +21,7 @@ from typing import Any
 
 import reflex as rx
 
-from .. import routes
+from .. import keyset, routes
 from ..components import error_callout, layout, page_header
 from ..components.confirm import confirm_dialog
 from ..components.data_table import (
@@ -209,8 +209,7 @@ class GroupsState(AuthState):
         self.tab, self.status_filter, self.group_filter = "open", "", ""
         self.filter_error = ""
         self.loading = True
-        self.page_number = 1
-        self._starts = [""]
+        keyset.reset(self)
         self.request_loading = bool(wanted)
         yield
         if wanted:
@@ -234,8 +233,7 @@ class GroupsState(AuthState):
         self.status_filter = ""
         self.filters_key += 1
         self.filter_error = ""
-        self.page_number = 1
-        self._starts = [""]
+        keyset.reset(self)
         self.loading = True
         yield
         await self._read("")
@@ -252,8 +250,7 @@ class GroupsState(AuthState):
         previous = (self.status_filter, self.group_filter)
         self.status_filter, self.group_filter = status, group
         self.filter_error = ""
-        self.page_number = 1
-        self._starts = [""]
+        keyset.reset(self)
         self.loading = True
         yield
         if not await self._read(""):
@@ -264,33 +261,20 @@ class GroupsState(AuthState):
         self.status_filter = self.group_filter = ""
         self.filter_error = ""
         self.filters_key += 1
-        self.page_number = 1
-        self._starts = [""]
+        keyset.reset(self)
         self.loading = True
         yield
         await self._read("")
 
     @guarded(Perm.GROUPS_VIEW)
     async def next_page(self):
-        if not self._next_cursor:
-            return
-        self.loading = True
-        yield
-        start = self._next_cursor
-        if await self._read(start):
-            self._starts = [*self._starts[: self.page_number], start]
-            self.page_number += 1
+        async for event in keyset.next_page(self):
+            yield event
 
     @guarded(Perm.GROUPS_VIEW)
     async def prev_page(self):
-        if self.page_number <= 1:
-            return
-        self.loading = True
-        yield
-        starts = self._starts or [""]
-        index = max(0, min(self.page_number - 2, len(starts) - 1))
-        if await self._read(starts[index]):
-            self.page_number = index + 1
+        async for event in keyset.prev_page(self):
+            yield event
 
     # --- one request ----------------------------------------------------------------------------------
     @guarded(Perm.GROUPS_VIEW)

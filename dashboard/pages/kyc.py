@@ -22,7 +22,7 @@ from typing import Any
 
 import reflex as rx
 
-from .. import routes
+from .. import keyset, routes
 from ..components import error_callout, layout, page_header
 from ..components.confirm import confirm_dialog
 from ..components.data_table import data_table, filter_bar, labelled, pager, status_badge
@@ -216,8 +216,7 @@ class KycState(AuthState):
         wanted = self.router.url.query_parameters.get("case", "")
         self._clear_case()
         self.loading = True
-        self.page_number = 1
-        self._starts = [""]
+        keyset.reset(self)
         self.case_loading = bool(wanted)
         yield
         if wanted:
@@ -236,8 +235,7 @@ class KycState(AuthState):
         self.filters = wanted
         self.active_filters = parsed.active()
         self.filter_error = ""
-        self.page_number = 1
-        self._starts = [""]
+        keyset.reset(self)
         self.loading = True
         yield
         if not await self._read(""):
@@ -250,41 +248,25 @@ class KycState(AuthState):
         self.active_filters = 0
         self.filter_error = ""
         self.filters_key += 1
-        self.page_number = 1
-        self._starts = [""]
+        keyset.reset(self)
         self.loading = True
         yield
         await self._read("")
 
     @guarded(Perm.KYC_VIEW)
     async def next_page(self):
-        if not self._next_cursor:
-            return
-        self.loading = True
-        yield
-        start = self._next_cursor
-        if await self._read(start):
-            self._starts = [*self._starts[: self.page_number], start]
-            self.page_number += 1
+        async for event in keyset.next_page(self):
+            yield event
 
     @guarded(Perm.KYC_VIEW)
     async def prev_page(self):
-        if self.page_number <= 1:
-            return
-        self.loading = True
-        yield
-        starts = self._starts or [""]
-        index = max(0, min(self.page_number - 2, len(starts) - 1))
-        if await self._read(starts[index]):
-            self.page_number = index + 1
+        async for event in keyset.prev_page(self):
+            yield event
 
     @guarded(Perm.KYC_VIEW)
     async def first_page(self):
-        self.loading = True
-        yield
-        if await self._read(""):
-            self.page_number = 1
-            self._starts = [""]
+        async for event in keyset.first_page(self):
+            yield event
 
     # --- the case ---------------------------------------------------------------------------------
     @guarded(Perm.KYC_VIEW)
@@ -307,7 +289,7 @@ class KycState(AuthState):
         self._clear_case()
         self.loading = True
         yield
-        await self._read(self._starts[self.page_number - 1] if 0 < self.page_number <= len(self._starts) else "")
+        await self._read(keyset.current_start(self))
 
     @guarded(Perm.KYC_REVIEW)
     async def release_case(self):
@@ -330,8 +312,7 @@ class KycState(AuthState):
         self.loading = True
         yield
         await self._read("")
-        self.page_number = 1
-        self._starts = [""]
+        keyset.reset(self)
 
     @guarded(Perm.KYC_REVIEW)
     async def approve_document(self, document_id: Any):
@@ -410,8 +391,7 @@ class KycState(AuthState):
         else:
             yield rx.toast.success("Case approved. The customer is verified.")
         await self._read("")
-        self.page_number = 1
-        self._starts = [""]
+        keyset.reset(self)
 
     @guarded(Perm.KYC_REVIEW)
     async def ask_reject(self):
@@ -445,8 +425,7 @@ class KycState(AuthState):
         retry = self.summary.get("status") == "RESUBMIT_REQUIRED"
         yield rx.toast.success("Resubmission requested." if retry else "Case rejected.")
         await self._read("")
-        self.page_number = 1
-        self._starts = [""]
+        keyset.reset(self)
 
 
 # Until dashboard.py registers ``KycState.load_kyc``: the old name of the page's state.

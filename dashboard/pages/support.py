@@ -24,7 +24,7 @@ from typing import Any
 
 import reflex as rx
 
-from .. import routes
+from .. import keyset, routes
 from ..components import error_callout, layout, page_header
 from ..components.confirm import confirm_dialog
 from ..components.data_table import (
@@ -265,8 +265,7 @@ class SupportState(AuthState):
         wanted = self.router.url.query_parameters.get("ticket", "")
         self._clear_thread()
         self.loading = True
-        self.page_number = 1
-        self._starts = [""]
+        keyset.reset(self)
         self.thread_loading = bool(wanted)
         yield
         await self._load_canned()
@@ -286,8 +285,7 @@ class SupportState(AuthState):
         self.filters = wanted
         self.active_filters = parsed.active()
         self.filter_error = ""
-        self.page_number = 1
-        self._starts = [""]
+        keyset.reset(self)
         self.loading = True
         yield
         if not await self._read(""):
@@ -308,8 +306,7 @@ class SupportState(AuthState):
         self.active_filters = support_service.parse_filters(wanted).active()
         self.filter_error = ""
         self.filters_key += 1
-        self.page_number = 1
-        self._starts = [""]
+        keyset.reset(self)
         self.loading = True
         yield
         await self._read("")
@@ -320,41 +317,25 @@ class SupportState(AuthState):
         self.active_filters = 0
         self.filter_error = ""
         self.filters_key += 1
-        self.page_number = 1
-        self._starts = [""]
+        keyset.reset(self)
         self.loading = True
         yield
         await self._read("")
 
     @guarded(Perm.SUPPORT_VIEW)
     async def next_page(self):
-        if not self._next_cursor:
-            return
-        self.loading = True
-        yield
-        start = self._next_cursor
-        if await self._read(start):
-            self._starts = [*self._starts[: self.page_number], start]
-            self.page_number += 1
+        async for event in keyset.next_page(self):
+            yield event
 
     @guarded(Perm.SUPPORT_VIEW)
     async def prev_page(self):
-        if self.page_number <= 1:
-            return
-        self.loading = True
-        yield
-        starts = self._starts or [""]
-        index = max(0, min(self.page_number - 2, len(starts) - 1))
-        if await self._read(starts[index]):
-            self.page_number = index + 1
+        async for event in keyset.prev_page(self):
+            yield event
 
     @guarded(Perm.SUPPORT_VIEW)
     async def first_page(self):
-        self.loading = True
-        yield
-        if await self._read(""):
-            self.page_number = 1
-            self._starts = [""]
+        async for event in keyset.first_page(self):
+            yield event
 
     # --- the thread ----------------------------------------------------------------------------
     @guarded(Perm.SUPPORT_VIEW)
@@ -384,7 +365,7 @@ class SupportState(AuthState):
                 raise
             except Exception:
                 log.exception("support: clearing presence failed")
-        await self._read(self._starts[self.page_number - 1] if 0 < self.page_number <= len(self._starts) else "")
+        await self._read(keyset.current_start(self))
 
     @guarded(Perm.SUPPORT_VIEW)
     async def poll_thread(self, _tick: Any = None):
