@@ -24,8 +24,8 @@ from typing import Any
 import psycopg
 from psycopg.copy import QueuedLibpqWriter
 
-from .db import to_libpq_url
-from .services.audit import AUDIT_CHAIN_LOCK, HASHED_FIELDS, canonical, verify_chain
+from dashboard.db import to_libpq_url
+from dashboard.services.audit import AUDIT_CHAIN_LOCK, HASHED_FIELDS, canonical, verify_chain
 
 MAX_FILL_ROWS = 20_000_000
 
@@ -343,9 +343,9 @@ def cmd_bench(url: str, *, runs: int = 30, verify: bool = True, out: Any = None)
     from sqlalchemy import text
     from sqlmodel import Session
 
-    from .db import make_engine
-    from .services.actor import Actor
-    from .services.audit_query import list_entries
+    from dashboard.db import make_engine
+    from dashboard.core.actor import Actor
+    from dashboard.services.audit_query import list_entries
 
     out = out or sys.stdout
     officer = Actor(user_id=None, email="bench@staff.example", role="ADMIN")

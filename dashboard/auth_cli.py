@@ -45,8 +45,8 @@ def _read_password(prompt: Callable[[str], str] | None = None) -> str | None:
 
 
 def cmd_create_admin(args: argparse.Namespace) -> int:
-    from .services import auth, staff
-    from .services.errors import DomainError
+    from dashboard.services import auth, staff
+    from dashboard.core.errors import DomainError
 
     try:
         email = auth.normalise_email(args.email)
@@ -64,7 +64,7 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
     except DomainError as exc:
         return _fail(str(exc))
 
-    from .db import session_scope
+    from dashboard.db import session_scope
 
     try:
         with session_scope() as session:

@@ -24,9 +24,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.sql import Select
 from sqlmodel import Session
 
-from . import models as m
-from .db import make_engine, to_sqlalchemy_url
-from .models.enums import PENDING_TRANSACTION_STATUSES
+from dashboard import models as m
+from dashboard.db import make_engine, to_sqlalchemy_url
+from dashboard.models.enums import PENDING_TRANSACTION_STATUSES
 
 PAGE_SIZE = 50
 
@@ -152,8 +152,8 @@ def _admin(url: str) -> psycopg.Connection:
 
 def prepare_database(url: str, profile: str, *, reseed: bool, quiet: bool) -> tuple[str, Result | None]:
     """Create, migrate and seed the profile's bench database when needed; time the load."""
-    from .cli import migrate_url
-    from .seed import run_seed
+    from dashboard.cli import migrate_url
+    from dashboard.seed import run_seed
 
     name, bench_url = _bench_database(url, profile)
     with _admin(url) as conn:
@@ -248,9 +248,9 @@ def run_bench(
 
 
 # Scenarios of the screens, registered last (their modules import this one).
-from .bench_kyc import SCENARIOS as _KYC  # noqa: E402
+from dashboard.bench_kyc import SCENARIOS as _KYC  # noqa: E402
 
-from .bench_support import SCENARIOS as _SUPPORT  # noqa: E402
+from dashboard.bench_support import SCENARIOS as _SUPPORT  # noqa: E402
 
 SCENARIOS.update(_KYC)
 SCENARIOS.update(_SUPPORT)

@@ -27,10 +27,10 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from .db import make_engine, to_libpq_url
-from .permissions import GROUP_OFFICER
-from .services import groups as svc
-from .services.actor import Actor
+from dashboard.db import make_engine, to_libpq_url
+from dashboard.core.permissions import GROUP_OFFICER
+from dashboard.services import groups as svc
+from dashboard.core.actor import Actor
 
 
 @dataclass

@@ -19,9 +19,9 @@ import sqlalchemy as sa
 from sqlalchemy.sql import Select
 from sqlmodel import Session
 
-from .bench import PAGE_SIZE, Scenario, run_scenario
-from .models import KycVerification, User
-from .services import kyc
+from dashboard.bench import PAGE_SIZE, Scenario, run_scenario
+from dashboard.models import KycVerification, User
+from dashboard.services import kyc
 
 
 def _queue_first_page(session: Session, ctx: dict[str, Any] | None = None) -> Select:
@@ -68,7 +68,7 @@ SCENARIOS: dict[str, Scenario] = {
 
 
 def main(argv: list[str]) -> int:
-    from .db import make_engine
+    from dashboard.db import make_engine
 
     if not argv:
         print("usage: python -m dashboard.bench_kyc <database url> [repeat]")

@@ -24,9 +24,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-from .db import make_engine, to_sqlalchemy_url
-from .services import portfolios as svc
-from .services.actor import Actor
+from dashboard.db import make_engine, to_sqlalchemy_url
+from dashboard.services import portfolios as svc
+from dashboard.core.actor import Actor
 
 BENCH_ACTOR = Actor(user_id=None, email="bench@local", role="MANAGER")
 
@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     url = args.url
     if not url:
-        from .db import resolve_database_url
+        from dashboard.db import resolve_database_url
 
         url = make_url(to_sqlalchemy_url(resolve_database_url())).set(database="dashboard_bench_large").render_as_string(
             hide_password=False)

@@ -21,9 +21,9 @@ import sqlalchemy as sa
 from sqlalchemy.sql import Select
 from sqlmodel import Session
 
-from .bench import PAGE_SIZE, Scenario, run_scenario
-from .models import SupportMessage, SupportTicket, User
-from .services import support
+from dashboard.bench import PAGE_SIZE, Scenario, run_scenario
+from dashboard.models import SupportMessage, SupportTicket, User
+from dashboard.services import support
 
 
 def _agent(session: Session) -> dict[str, Any]:
@@ -92,7 +92,7 @@ SCENARIOS: dict[str, Scenario] = {
 
 
 def main(argv: list[str]) -> int:
-    from .db import make_engine
+    from dashboard.db import make_engine
 
     if not argv:
         print("usage: python -m dashboard.bench_support <database url> [repeat]")

@@ -35,10 +35,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.sql import Select
 from sqlmodel import Session
 
-from .bench import Result, Scenario, _admin, _bench_database, _percentile, _print_table, prepare_database, run_scenario
-from .db import make_engine, to_libpq_url, to_sqlalchemy_url
-from .services import transactions as svc
-from .services.actor import Actor
+from dashboard.bench import Result, Scenario, _admin, _bench_database, _percentile, _print_table, prepare_database, run_scenario
+from dashboard.db import make_engine, to_libpq_url, to_sqlalchemy_url
+from dashboard.services import transactions as svc
+from dashboard.core.actor import Actor
 
 
 def _page(queue: str, filters: dict[str, str] | None = None):

@@ -23,14 +23,14 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from .db import resolve_database_url
+from dashboard.db import resolve_database_url
 
 
 def migrate_url(url: str, revision: str = "heads") -> None:
     from alembic import command
     from alembic.config import Config
 
-    from .config import PROJECT_ROOT
+    from dashboard.config import PROJECT_ROOT
 
     cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
     cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
@@ -50,8 +50,8 @@ def _cmd_db_url(args: argparse.Namespace) -> int:
 
 
 def _cmd_db_stop(args: argparse.Namespace) -> int:
-    from .config import get_settings
-    from .devdb import stop_embedded
+    from dashboard.config import get_settings
+    from dashboard.devdb import stop_embedded
 
     settings = get_settings()
     if settings.database_url:
@@ -63,7 +63,7 @@ def _cmd_db_stop(args: argparse.Namespace) -> int:
 
 
 def _cmd_seed(args: argparse.Namespace) -> int:
-    from .seed import run_seed
+    from dashboard.seed import run_seed
 
     return run_seed(
         url=resolve_database_url(),
@@ -75,7 +75,7 @@ def _cmd_seed(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from .bench import run_bench
+    from dashboard.bench import run_bench
 
     return run_bench(
         url=resolve_database_url(),
@@ -90,25 +90,25 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _cmd_snapshot(args: argparse.Namespace) -> int:
-    from .snapshot_cli import cmd_snapshot
+    from dashboard.snapshot_cli import cmd_snapshot
 
     return cmd_snapshot(resolve_database_url(), args.date, args.backfill, args.rebuild_totals)
 
 
 def _cmd_audit_verify(args: argparse.Namespace) -> int:
-    from .audit_tools import cmd_verify
+    from dashboard.audit_tools import cmd_verify
 
     return cmd_verify(resolve_database_url())
 
 
 def _cmd_audit_fill(args: argparse.Namespace) -> int:
-    from .audit_tools import cmd_fill
+    from dashboard.audit_tools import cmd_fill
 
     return cmd_fill(resolve_database_url(), rows=args.rows, seed=args.seed)
 
 
 def _cmd_audit_bench(args: argparse.Namespace) -> int:
-    from .audit_tools import cmd_bench
+    from dashboard.audit_tools import cmd_bench
 
     return cmd_bench(resolve_database_url(), runs=args.repeat, verify=not args.no_verify)
 
@@ -166,11 +166,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", help="also write the results as JSON to this file")
     p.add_argument("--list", action="store_true", help="list the scenarios and exit")
     p.set_defaults(func=_cmd_bench)
-    from .auth_cli import add_create_admin_parser
+    from dashboard.auth_cli import add_create_admin_parser
 
     add_create_admin_parser(sub)
 
-    from .audit_tools import row_count
+    from dashboard.audit_tools import row_count
 
     p = sub.add_parser("audit", help="the audit log: verify the hash chain, fill synthetic entries, benchmark")
     audit_sub = p.add_subparsers(dest="audit_command", required=True)

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine, create_engine
 from sqlmodel import Session
 
-from .config import get_settings
+from dashboard.config import get_settings
 
 T = TypeVar("T")
 
@@ -28,7 +28,7 @@ def resolve_database_url() -> str:
     settings = get_settings()
     if settings.database_url:
         return settings.database_url
-    from .devdb import start_embedded
+    from dashboard.devdb import start_embedded
 
     url = start_embedded(settings.embedded_pg_dir)
     return ensure_database(url, "dashboard")

@@ -17,9 +17,9 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from .db import run_db
-from .services import kyc as kyc_service
-from .services.errors import DomainError, InvalidInput, NotAllowed, NotAuthenticated, NotFound
+from dashboard.db import run_db
+from dashboard.services import kyc as kyc_service
+from dashboard.core.errors import DomainError, InvalidInput, NotAllowed, NotAuthenticated, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +46,8 @@ def _client(request: Request) -> dict[str, str | None]:
 
 
 async def _actor(request: Request):
-    from .services.auth import resolve_session
-    from .state import token_from_cookie_header
+    from dashboard.services.auth import resolve_session
+    from dashboard.ui.auth_state import token_from_cookie_header
 
     token = token_from_cookie_header(request.headers.get("cookie"))
     if token is None:

@@ -20,10 +20,10 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
-from .db import run_db
-from .private_files_payments import SECURITY_HEADERS, _actor, _plain
-from .services import support as support_service
-from .services.errors import (
+from dashboard.db import run_db
+from dashboard.private_files_payments import SECURITY_HEADERS, _actor, _plain
+from dashboard.services import support as support_service
+from dashboard.core.errors import (
     DomainError,
     InvalidInput,
     NotAllowed,

@@ -9,9 +9,9 @@ from __future__ import annotations
 import sys
 import time
 
-from .db import make_engine
-from .services import snapshots
-from .services.errors import InvalidInput
+from dashboard.db import make_engine
+from dashboard.services import snapshots
+from dashboard.core.errors import InvalidInput
 
 
 def cmd_snapshot(url: str, date: str | None = None, backfill: str | None = None, rebuild_totals: bool = False) -> int:

@@ -18,12 +18,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from . import routes
-from .config import get_settings
-from .db import run_db
-from .services import auth
-from .services.errors import Conflict, DomainError, InvalidInput, NotAuthenticated
-from .state import SESSION_COOKIE, token_from_cookie_header
+from dashboard.ui import screens as routes
+from dashboard.config import get_settings
+from dashboard.db import run_db
+from dashboard.services import auth
+from dashboard.core.errors import Conflict, DomainError, InvalidInput, NotAuthenticated
+from dashboard.ui.auth_state import SESSION_COOKIE, token_from_cookie_header
 
 log = logging.getLogger(__name__)
 
@@ -227,9 +227,9 @@ async def logout(request: Request) -> Response:
 
 def build_auth_app() -> Starlette:
     """The plain-HTTP part of the backend: sign-in endpoints and the private-file routes."""
-    from .private_files import private_routes
-    from .private_files_payments import payment_routes
-    from .private_files_support import support_routes
+    from dashboard.private_files import private_routes
+    from dashboard.private_files_payments import payment_routes
+    from dashboard.private_files_support import support_routes
 
     return Starlette(
         routes=[

@@ -1,8 +1,8 @@
 """All tables, imported so that ``SQLModel.metadata`` knows every one of them."""
 
-from .base import SQLModel
-from .audit import ActivityLog, OutboxEvent
-from .groups import (
+from dashboard.models.base import SQLModel
+from dashboard.models.audit import ActivityLog, OutboxEvent
+from dashboard.models.groups import (
     Account,
     Approval,
     Group,
@@ -13,10 +13,10 @@ from .groups import (
     WebhookEvent,
     WithdrawalRequest,
 )
-from .group_balances import GroupBalance
-from .identity import ActiveSession, Notification, User
-from .kyc import ComplianceRecord, KycDocument, KycVerification
-from .payments import (
+from dashboard.models.group_balances import GroupBalance
+from dashboard.models.identity import ActiveSession, Notification, User
+from dashboard.models.kyc import ComplianceRecord, KycDocument, KycVerification
+from dashboard.models.payments import (
     CryptoTransaction,
     GiftCard,
     GiftCardOrder,
@@ -25,10 +25,10 @@ from .payments import (
     Transaction,
     Wallet,
 )
-from .portfolio import Holding, Portfolio, PortfolioSnapshot, Trade
-from .portfolio_aggregates import PortfolioDailyTotal
-from .support import SupportMessage, SupportTicket
-from .support_extra import CannedReply, TicketPresence
+from dashboard.models.portfolio import Holding, Portfolio, PortfolioSnapshot, Trade
+from dashboard.models.portfolio_aggregates import PortfolioDailyTotal
+from dashboard.models.support import SupportMessage, SupportTicket
+from dashboard.models.support_extra import CannedReply, TicketPresence
 
 metadata = SQLModel.metadata
 

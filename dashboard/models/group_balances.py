@@ -21,7 +21,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
-from .base import Field, SQLModel, datetime, now_ts, uuid
+from dashboard.models.base import Field, SQLModel, datetime, now_ts, uuid
 
 
 class GroupBalance(SQLModel, table=True):

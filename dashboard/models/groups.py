@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from .base import (
+from dashboard.models.base import (
     Field,
     SQLModel,
     now_ts,
@@ -19,7 +19,7 @@ from .base import (
     uuid,
     uuid_pk,
 )
-from .enums import AccountStatus, GroupRole, LedgerSource, LedgerType, PayoutStatus, WithdrawalStatus
+from dashboard.models.enums import AccountStatus, GroupRole, LedgerSource, LedgerType, PayoutStatus, WithdrawalStatus
 
 KOBO = sa.BigInteger()
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
-from .base import (
+from dashboard.models.base import (
     Field,
     SQLModel,
     now_ts,
@@ -21,7 +21,7 @@ from .base import (
     uuid,
     uuid_pk,
 )
-from .enums import AccountType, KycStatus, Language, Platform, Role, TwoFactorMethod
+from dashboard.models.enums import AccountType, KycStatus, Language, Platform, Role, TwoFactorMethod
 
 
 class User(SQLModel, table=True):

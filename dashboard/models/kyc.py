@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from .base import (
+from dashboard.models.base import (
     Field,
     SQLModel,
     now_ts,
@@ -19,7 +19,7 @@ from .base import (
     uuid,
     uuid_pk,
 )
-from .enums import (
+from dashboard.models.enums import (
     OPEN_VERIFICATION_STATUSES,
     CheckResult,
     CheckType,

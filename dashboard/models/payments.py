@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
-from .base import (
+from dashboard.models.base import (
     CEDIS,
     CRYPTO,
     MONEY,
@@ -28,7 +28,7 @@ from .base import (
     uuid,
     uuid_pk,
 )
-from .enums import (
+from dashboard.models.enums import (
     CryptoTxStatus,
     CryptoTxType,
     GiftCardOrderStatus,

@@ -6,7 +6,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from .base import (
+from dashboard.models.base import (
     CRYPTO,
     MONEY,
     PERCENT,
@@ -25,7 +25,7 @@ from .base import (
     uuid,
     uuid_pk,
 )
-from .enums import AssetType, TradeType
+from dashboard.models.enums import AssetType, TradeType
 
 
 class Portfolio(SQLModel, table=True):

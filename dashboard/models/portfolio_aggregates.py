@@ -17,7 +17,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from .base import Decimal, Field, SQLModel, datetime, money, now_ts
+from dashboard.models.base import Decimal, Field, SQLModel, datetime, money, now_ts
 
 TOTAL = sa.Numeric(20, 2)  # sums of Numeric(18, 2) over every portfolio
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from .base import (
+from dashboard.models.base import (
     Field,
     SQLModel,
     now_ts,
@@ -18,7 +18,7 @@ from .base import (
     uuid,
     uuid_pk,
 )
-from .enums import Role, TicketCategory, TicketPriority, TicketStatus
+from dashboard.models.enums import Role, TicketCategory, TicketPriority, TicketStatus
 
 
 class SupportTicket(SQLModel, table=True):

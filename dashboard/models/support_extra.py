@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from .base import SQLModel, datetime, fk, now_ts, text, uuid, uuid_pk
-from .support import SupportTicket
+from dashboard.models.base import SQLModel, datetime, fk, now_ts, text, uuid, uuid_pk
+from dashboard.models.support import SupportTicket
 
 
 class CannedReply(SQLModel, table=True):

@@ -24,16 +24,16 @@ from urllib.parse import urlencode
 
 import reflex as rx
 
-from .. import routes
-from ..components import error_callout, layout, page_header
-from ..components.data_table import data_table, labelled, pager
-from ..components.page import empty_state
-from ..db import run_db
-from ..permissions import Perm
-from ..services import audit as audit_service
-from ..services import audit_query
-from ..services.errors import DomainError, InvalidInput, NotAuthenticated
-from ..state import AuthState, current_actor, guarded
+from dashboard.ui import screens as routes
+from dashboard.ui.components import error_callout, layout, page_header
+from dashboard.ui.components.data_table import data_table, labelled, pager
+from dashboard.ui.components.page import empty_state
+from dashboard.db import run_db
+from dashboard.core.permissions import Perm
+from dashboard.services import audit as audit_service
+from dashboard.services import audit_query
+from dashboard.core.errors import DomainError, InvalidInput, NotAuthenticated
+from dashboard.ui.auth_state import AuthState, current_actor, guarded
 
 log = logging.getLogger(__name__)
 

@@ -22,17 +22,19 @@ from typing import Any
 
 import reflex as rx
 
-from .. import keyset, routes
-from ..components import error_callout, layout, page_header
-from ..components.confirm import confirm_dialog
-from ..components.data_table import data_table, filter_bar, labelled, pager, status_badge
-from ..components.page import empty_state
-from ..db import run_db
-from ..models.enums import IdDocumentType, RiskLevel, label
-from ..permissions import Perm
-from ..services import kyc as kyc_service
-from ..services.errors import DomainError, InvalidInput, NotAuthenticated
-from ..state import AuthState, current_actor, guarded
+from dashboard import keyset
+
+from dashboard.ui import screens as routes
+from dashboard.ui.components import error_callout, layout, page_header
+from dashboard.ui.components.confirm import confirm_dialog
+from dashboard.ui.components.data_table import data_table, filter_bar, labelled, pager, status_badge
+from dashboard.ui.components.page import empty_state
+from dashboard.db import run_db
+from dashboard.models.enums import IdDocumentType, RiskLevel, label
+from dashboard.core.permissions import Perm
+from dashboard.services import kyc as kyc_service
+from dashboard.core.errors import DomainError, InvalidInput, NotAuthenticated
+from dashboard.ui.auth_state import AuthState, current_actor, guarded
 
 log = logging.getLogger(__name__)
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import reflex as rx
 
-from .. import routes
-from ..components.native_form import native_form
-from ..db import run_db
-from ..services.errors import DomainError
-from ..state import AuthState, public, token_from_cookie_header
-from ..web_auth import MESSAGES, landing_page, safe_next
+from dashboard.ui import screens as routes
+from dashboard.ui.components.native_form import native_form
+from dashboard.db import run_db
+from dashboard.core.errors import DomainError
+from dashboard.ui.auth_state import AuthState, public, token_from_cookie_header
+from dashboard.web_auth import MESSAGES, landing_page, safe_next
 
 CODE_LENGTH = 6
 
@@ -68,7 +68,7 @@ class TwoFactorState(AuthState):
         if token is None:
             yield rx.redirect(routes.LOGIN + "?error=expired")
             return
-        from ..services import auth
+        from dashboard.services import auth
 
         self.loading = True
         yield

@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 
 import reflex as rx
 
-from .. import routes
-from ..components import error_callout, layout, page_header, stat_card
-from ..db import run_db
-from ..permissions import Perm
-from ..services.overview import COUNT_KEYS, overview_counts
-from ..state import AuthState, guarded
+from dashboard.ui import screens as routes
+from dashboard.ui.components import error_callout, layout, page_header, stat_card
+from dashboard.db import run_db
+from dashboard.core.permissions import Perm
+from dashboard.services.overview import COUNT_KEYS, overview_counts
+from dashboard.ui.auth_state import AuthState, guarded
 
 log = logging.getLogger(__name__)
 

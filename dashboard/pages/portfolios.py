@@ -23,9 +23,9 @@ from typing import Any
 import plotly.graph_objects as go
 import reflex as rx
 
-from .. import routes
-from ..components import error_callout, layout, page_header
-from ..components.chart import (
+from dashboard.ui import screens as routes
+from dashboard.ui.components import error_callout, layout, page_header
+from dashboard.ui.components.chart import (
     PALETTE,
     bar_figure,
     chart_card,
@@ -35,13 +35,13 @@ from ..components.chart import (
     line_figure,
     stacked_area_figure,
 )
-from ..components.data_table import data_table, labelled
-from ..components.page import empty_state
-from ..db import run_db
-from ..permissions import Perm
-from ..services import portfolios as svc
-from ..services.errors import DomainError, InvalidInput, NotAuthenticated
-from ..state import AuthState, current_actor, guarded
+from dashboard.ui.components.data_table import data_table, labelled
+from dashboard.ui.components.page import empty_state
+from dashboard.db import run_db
+from dashboard.core.permissions import Perm
+from dashboard.services import portfolios as svc
+from dashboard.core.errors import DomainError, InvalidInput, NotAuthenticated
+from dashboard.ui.auth_state import AuthState, current_actor, guarded
 
 log = logging.getLogger(__name__)
 

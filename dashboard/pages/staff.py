@@ -18,17 +18,17 @@ from typing import Any
 
 import reflex as rx
 
-from .. import routes
-from ..components import error_callout, layout, page_header
-from ..components.confirm import confirm_dialog
-from ..components.data_table import data_table, filter_bar, labelled, pager, status_badge
-from ..components.page import empty_state
-from ..db import run_db
-from ..permissions import Perm
-from ..services import auth
-from ..services import staff as staff_service
-from ..services.errors import DomainError, InvalidInput, NotAuthenticated
-from ..state import ROLE_LABELS, AuthState, current_actor, guarded
+from dashboard.ui import screens as routes
+from dashboard.ui.components import error_callout, layout, page_header
+from dashboard.ui.components.confirm import confirm_dialog
+from dashboard.ui.components.data_table import data_table, filter_bar, labelled, pager, status_badge
+from dashboard.ui.components.page import empty_state
+from dashboard.db import run_db
+from dashboard.core.permissions import Perm
+from dashboard.services import auth
+from dashboard.services import staff as staff_service
+from dashboard.core.errors import DomainError, InvalidInput, NotAuthenticated
+from dashboard.ui.auth_state import ROLE_LABELS, AuthState, current_actor, guarded
 
 log = logging.getLogger(__name__)
 

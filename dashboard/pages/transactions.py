@@ -26,16 +26,16 @@ from typing import Any
 
 import reflex as rx
 
-from .. import routes
-from ..components import error_callout, layout, page_header
-from ..components.data_table import data_table, labelled, pager, status_badge
-from ..components.page import empty_state
-from ..db import run_db, session_scope
-from ..models.enums import label
-from ..permissions import Perm
-from ..services import transactions as svc
-from ..services.errors import DomainError, InvalidInput, NotAuthenticated
-from ..state import AuthState, current_actor, guarded
+from dashboard.ui import screens as routes
+from dashboard.ui.components import error_callout, layout, page_header
+from dashboard.ui.components.data_table import data_table, labelled, pager, status_badge
+from dashboard.ui.components.page import empty_state
+from dashboard.db import run_db, session_scope
+from dashboard.models.enums import label
+from dashboard.core.permissions import Perm
+from dashboard.services import transactions as svc
+from dashboard.core.errors import DomainError, InvalidInput, NotAuthenticated
+from dashboard.ui.auth_state import AuthState, current_actor, guarded
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ date is anchored to ``AS_OF`` instead of the wall clock. See ``runner`` for the 
 
 from __future__ import annotations
 
-from .clock import AS_OF, NOW, SNAPSHOT_DAYS
-from .profiles import DEMO_OFFICER, DEMO_STAFF, PROFILES, Profile
+from dashboard.seed.clock import AS_OF, NOW, SNAPSHOT_DAYS
+from dashboard.seed.profiles import DEMO_OFFICER, DEMO_STAFF, PROFILES, Profile
 
 
 def run_seed(url: str, profile: str = "demo", seed: int = 20261122, if_empty: bool = False, quiet: bool = False) -> int:
@@ -17,7 +17,7 @@ def run_seed(url: str, profile: str = "demo", seed: int = 20261122, if_empty: bo
     0: loaded, or skipped because ``if_empty`` and users exist; 2: refused (unknown profile, data
     already present, database not migrated, demo accounts in production).
     """
-    from .runner import run
+    from dashboard.seed.runner import run
 
     return run(url=url, profile_name=profile, seed=seed, if_empty=if_empty, quiet=quiet)
 

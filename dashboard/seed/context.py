@@ -10,15 +10,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .. import storage
-from ..models.enums import ReviewableEntity
-from . import copy as fmt
-from .ids import SD, Streams, ordered, uuid7
-from .profiles import Profile
+from dashboard.core import storage
+from dashboard.models.enums import ReviewableEntity
+from dashboard.seed import copy as fmt
+from dashboard.seed.ids import SD, Streams, ordered, uuid7
+from dashboard.seed.profiles import Profile
 
 if TYPE_CHECKING:
-    from .customers import Customers
-    from .staff import Staff
+    from dashboard.seed.customers import Customers
+    from dashboard.seed.staff import Staff
 
 
 class Files:

@@ -23,7 +23,7 @@ from psycopg import sql
 from psycopg.copy import QueuedLibpqWriter
 from tqdm import tqdm
 
-from .clock import NULL_MS
+from dashboard.seed.clock import NULL_MS
 
 SD = np.dtypes.StringDType()
 NULL = "\\N"

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..models.enums import CryptoTxStatus, CryptoTxType, GiftCardOrderStatus, PaymentMethod, Platform, ReviewableEntity, Role
-from . import copy as fmt
-from . import images
-from .clock import DAY_MS, HISTORY_START_MS, HOUR_MS, MINUTE_MS, NOW_MS, NULL_MS, days_of, later, recent, uniform_between
-from .context import Context, draw
-from .ids import SD, hex_tokens, numbered, ordered, uuid7
-from .market import Market
+from dashboard.models.enums import CryptoTxStatus, CryptoTxType, GiftCardOrderStatus, PaymentMethod, Platform, ReviewableEntity, Role
+from dashboard.seed import copy as fmt
+from dashboard.seed import images
+from dashboard.seed.clock import DAY_MS, HISTORY_START_MS, HOUR_MS, MINUTE_MS, NOW_MS, NULL_MS, days_of, later, recent, uniform_between
+from dashboard.seed.context import Context, draw
+from dashboard.seed.ids import SD, hex_tokens, numbered, ordered, uuid7
+from dashboard.seed.market import Market
 
 CS, GS = CryptoTxStatus, GiftCardOrderStatus
 CRYPTO_STATUS = {CS.APPROVED: 0.86, CS.DECLINED: 0.08, CS.PENDING: 0.045, CS.AWAITING_SECOND_APPROVAL: 0.015}

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 import numpy as np
 from faker import Faker
 
-from ..models.enums import AccountType, KycStatus, Language, Platform, TwoFactorMethod
-from . import copy as fmt
-from .clock import AS_OF_DAY, DAY_MS, HISTORY_START_MS, HOUR_MS, NOW_MS, NULL_MS, WINDOW_START_MS, uniform_between
-from .context import Context
-from .ids import Streams, ordered, uuid7
-from .profiles import Profile
+from dashboard.models.enums import AccountType, KycStatus, Language, Platform, TwoFactorMethod
+from dashboard.seed import copy as fmt
+from dashboard.seed.clock import AS_OF_DAY, DAY_MS, HISTORY_START_MS, HOUR_MS, NOW_MS, NULL_MS, WINDOW_START_MS, uniform_between
+from dashboard.seed.context import Context
+from dashboard.seed.ids import Streams, ordered, uuid7
+from dashboard.seed.profiles import Profile
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..models.enums import (
+from dashboard.models.enums import (
     AccountStatus,
     GroupRole,
     LedgerSource,
@@ -25,10 +25,10 @@ from ..models.enums import (
     ReviewableEntity,
     WithdrawalStatus,
 )
-from . import copy as fmt
-from .clock import DAY_MS, HISTORY_START_MS, HOUR_MS, MINUTE_MS, NOW_MS, NULL_MS, days_of
-from .context import Context
-from .ids import SD, hex_tokens, numbered, ordered, uuid7
+from dashboard.seed import copy as fmt
+from dashboard.seed.clock import DAY_MS, HISTORY_START_MS, HOUR_MS, MINUTE_MS, NOW_MS, NULL_MS, days_of
+from dashboard.seed.context import Context
+from dashboard.seed.ids import SD, hex_tokens, numbered, ordered, uuid7
 
 WS = WithdrawalStatus
 KOBO_PER_NAIRA = 100

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..models.enums import CryptoTxStatus, GiftCardOrderStatus, TransactionStatus, TransactionType, VerificationStatus
-from . import copy as fmt
-from .clock import DAY_MS, MINUTE_MS, NOW_MS, NULL_MS
-from .context import Context
-from .ids import ordered, uuid7
+from dashboard.models.enums import CryptoTxStatus, GiftCardOrderStatus, TransactionStatus, TransactionType, VerificationStatus
+from dashboard.seed import copy as fmt
+from dashboard.seed.clock import DAY_MS, MINUTE_MS, NOW_MS, NULL_MS
+from dashboard.seed.context import Context
+from dashboard.seed.ids import ordered, uuid7
 
 KYC_MESSAGES = {
     VerificationStatus.APPROVED: ("KYC_APPROVED", "Identity verified", "Your identity has been verified. You can now deposit and trade."),

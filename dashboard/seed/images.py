@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
 
-from .clock import AS_OF
+from dashboard.seed.clock import AS_OF
 
 JPEG_QUALITY = 60
 _FIXED_PDF_DATE = time.struct_time((AS_OF.year, AS_OF.month, AS_OF.day, 0, 0, 0, 0, 1, 0))  # no wall clock in PDFs

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 import numpy as np
 from tqdm import tqdm
 
-from ..models.enums import (
+from dashboard.models.enums import (
     CheckResult,
     CheckType,
     DocumentStatus,
@@ -26,11 +26,11 @@ from ..models.enums import (
     Role,
     VerificationStatus,
 )
-from . import copy as fmt
-from . import images
-from .clock import AS_OF, DAY_MS, HOUR_MS, MINUTE_MS, NOW_MS, NULL_MS
-from .context import Context
-from .ids import ordered, uuid7
+from dashboard.seed import copy as fmt
+from dashboard.seed import images
+from dashboard.seed.clock import AS_OF, DAY_MS, HOUR_MS, MINUTE_MS, NOW_MS, NULL_MS
+from dashboard.seed.context import Context
+from dashboard.seed.ids import ordered, uuid7
 
 OPEN = "OPEN"  # placeholder for PENDING / UNDER_REVIEW / AWAITING_SECOND_REVIEW
 V = VerificationStatus

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..models.enums import AssetType
-from .clock import AS_OF_DAY, HISTORY_START_DAY
+from dashboard.models.enums import AssetType
+from dashboard.seed.clock import AS_OF_DAY, HISTORY_START_DAY
 
 # symbol, name, asset type, USD price on AS_OF, daily volatility
 ASSETS: list[tuple[str, str, AssetType, float, float]] = [

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..models.enums import AccountType, Platform, ReviewableEntity, Role, TransactionMethod, TransactionStatus, TransactionType
-from . import copy as fmt
-from .clock import DAY_MS, HOUR_MS, MINUTE_MS, NOW_MS, NULL_MS, days_of, later, recent, uniform_between
-from .context import Context, draw, lookup
-from .customers import COUNTRIES
-from .ids import SD, digits, hex_tokens, numbered, ordered, uuid7
-from .market import Market
+from dashboard.models.enums import AccountType, Platform, ReviewableEntity, Role, TransactionMethod, TransactionStatus, TransactionType
+from dashboard.seed import copy as fmt
+from dashboard.seed.clock import DAY_MS, HOUR_MS, MINUTE_MS, NOW_MS, NULL_MS, days_of, later, recent, uniform_between
+from dashboard.seed.context import Context, draw, lookup
+from dashboard.seed.customers import COUNTRIES
+from dashboard.seed.ids import SD, digits, hex_tokens, numbered, ordered, uuid7
+from dashboard.seed.market import Market
 
 S, T, M = TransactionStatus, TransactionType, TransactionMethod
 STATUS_WEIGHTS = {S.COMPLETED: 0.884, S.DECLINED: 0.04, S.FAILED: 0.025, S.CANCELLED: 0.035, S.PENDING: 0.012,
@@ -262,7 +262,7 @@ def _descriptions(t: Transactions, market: Market) -> np.ndarray:
 
 def _receipts(ctx: Context, t: Transactions, ids: np.ndarray, market: Market) -> np.ndarray:
     """Payment proofs of wire deposits: one file per open item, a shared pool for decided ones."""
-    from . import images
+    from dashboard.seed import images
 
     c = ctx.customers
     keys = np.full(len(t), fmt.NULL, dtype=SD)

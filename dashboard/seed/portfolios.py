@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..models.enums import AccountType, Role, TradeType, TransactionStatus, TransactionType
-from . import copy as fmt
-from . import payments
-from .clock import AS_OF_DAY, DAY_MS, HISTORY_START_DAY, HOUR_MS, MINUTE_MS, NOW_MS, NULL_MS, SNAPSHOT_DAYS, WINDOW_START_DAY, days_of
-from .context import Context
-from .ids import SD, ordered, uuid7
-from .market import Market, build_market
+from dashboard.models.enums import AccountType, Role, TradeType, TransactionStatus, TransactionType
+from dashboard.seed import copy as fmt
+from dashboard.seed import payments
+from dashboard.seed.clock import AS_OF_DAY, DAY_MS, HISTORY_START_DAY, HOUR_MS, MINUTE_MS, NOW_MS, NULL_MS, SNAPSHOT_DAYS, WINDOW_START_DAY, days_of
+from dashboard.seed.context import Context
+from dashboard.seed.ids import SD, ordered, uuid7
+from dashboard.seed.market import Market, build_market
 
 SLOTS = 6  # symbols a portfolio may hold
 SLOT_WEIGHTS = np.array([0.3, 0.24, 0.16, 0.12, 0.1, 0.08])  # favourite symbols first

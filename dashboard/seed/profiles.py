@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..models.enums import ReviewableEntity, Role
+from dashboard.models.enums import ReviewableEntity, Role
 
 ALL_HISTORY = frozenset(ReviewableEntity)
 

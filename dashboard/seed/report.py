@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ..models.enums import GroupRole
-from .clock import AS_OF
-from .context import Context
-from .profiles import Profile
+from dashboard.models.enums import GroupRole
+from dashboard.seed.clock import AS_OF
+from dashboard.seed.context import Context
+from dashboard.seed.profiles import Profile
 
 
 def _table(headers: tuple[str, ...], rows: list[tuple], right: set[int] = frozenset()) -> list[str]:

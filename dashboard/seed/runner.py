@@ -17,14 +17,14 @@ import psycopg
 from psycopg import sql
 from tqdm import tqdm
 
-from ..db import to_libpq_url
-from . import copy as fmt
-from . import crypto, groups, history, kyc, portfolios, report, support
-from .context import Context, Files, History
-from .customers import build_customers, write_users
-from .ids import Streams
-from .profiles import PROFILES, Profile
-from .staff import build_staff, start_hashing
+from dashboard.db import to_libpq_url
+from dashboard.seed import copy as fmt
+from dashboard.seed import crypto, groups, history, kyc, portfolios, report, support
+from dashboard.seed.context import Context, Files, History
+from dashboard.seed.customers import build_customers, write_users
+from dashboard.seed.ids import Streams
+from dashboard.seed.profiles import PROFILES, Profile
+from dashboard.seed.staff import build_staff, start_hashing
 
 # Tables the generator fills; all must be empty before it starts.
 TABLES = ("users", "kyc_verifications", "kyc_documents", "compliance_records", "portfolios", "holdings", "trades",
@@ -36,7 +36,7 @@ TABLES = ("users", "kyc_verifications", "kyc_documents", "compliance_records", "
 
 def _is_production() -> bool:
     try:
-        from ..config import get_settings
+        from dashboard.config import get_settings
 
         return get_settings().is_production
     except Exception:  # settings refuse to load in a half-configured production environment
@@ -128,7 +128,7 @@ def run(url: str, profile_name: str, seed: int, if_empty: bool, quiet: bool) -> 
                       history=History(profile.history), quiet=quiet)
         try:
             _load(ctx, timings)
-            from ..services.snapshots import rebuild_daily_totals
+            from dashboard.services.snapshots import rebuild_daily_totals
 
             rebuild_daily_totals(conn)  # the AUM aggregate the snapshot job maintains
             conn.commit()

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..models.enums import Role
-from ..services import passwords
-from .clock import DAY_MS, HISTORY_START_MS
-from .ids import Streams, uuid7
-from .profiles import StaffAccount
+from dashboard.models.enums import Role
+from dashboard.services import passwords
+from dashboard.seed.clock import DAY_MS, HISTORY_START_MS
+from dashboard.seed.ids import Streams, uuid7
+from dashboard.seed.profiles import StaffAccount
 
 _BCRYPT64 = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 

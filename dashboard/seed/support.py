@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..models.enums import ReviewableEntity, Role, TicketCategory, TicketPriority, TicketStatus
-from . import copy as fmt
-from . import images
-from .clock import DAY_MS, HOUR_MS, MINUTE_MS, NOW_MS, NULL_MS, later, recent, uniform_between
-from .context import Context, draw
-from .ids import SD, ordered, uuid7
+from dashboard.models.enums import ReviewableEntity, Role, TicketCategory, TicketPriority, TicketStatus
+from dashboard.seed import copy as fmt
+from dashboard.seed import images
+from dashboard.seed.clock import DAY_MS, HOUR_MS, MINUTE_MS, NOW_MS, NULL_MS, later, recent, uniform_between
+from dashboard.seed.context import Context, draw
+from dashboard.seed.ids import SD, ordered, uuid7
 
 TS = TicketStatus
 STATUS = {TS.OPEN: 0.12, TS.IN_PROGRESS: 0.13, TS.RESOLVED: 0.15, TS.CLOSED: 0.6}

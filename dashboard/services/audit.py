@@ -40,9 +40,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
-from ..models import ActivityLog
-from .actor import Actor
-from .errors import InvalidInput
+from dashboard.models import ActivityLog
+from dashboard.core.actor import Actor
+from dashboard.core.errors import InvalidInput
 
 # Any constant works; it names "the audit chain" among this database's advisory locks.
 AUDIT_CHAIN_LOCK = 0x4155_4449_5431  # "AUDIT1"

@@ -31,11 +31,11 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from ..models import ActivityLog
-from ..permissions import Perm
-from . import audit
-from .actor import Actor
-from .errors import InvalidInput, NotAllowed
+from dashboard.models import ActivityLog
+from dashboard.core.permissions import Perm
+from dashboard.services import audit
+from dashboard.core.actor import Actor
+from dashboard.core.errors import InvalidInput, NotAllowed
 
 MAX_PAGE = 200
 MAX_EXPORT_ROWS = 100_000

@@ -46,14 +46,14 @@ from typing import Any, NoReturn
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from ..config import get_settings
-from ..models import ActiveSession, GroupMembership, User
-from ..models.enums import GROUP_OFFICER_ROLES, STAFF_ROLES, Role, TwoFactorMethod
-from ..permissions import GROUP_OFFICER
-from . import audit, passwords, totp
-from .actor import Actor
-from .crypto import DecryptionError
-from .errors import Conflict, InvalidInput, NotAuthenticated
+from dashboard.config import get_settings
+from dashboard.models import ActiveSession, GroupMembership, User
+from dashboard.models.enums import GROUP_OFFICER_ROLES, STAFF_ROLES, Role, TwoFactorMethod
+from dashboard.core.permissions import GROUP_OFFICER
+from dashboard.services import audit, passwords, totp
+from dashboard.core.actor import Actor
+from dashboard.services.crypto import DecryptionError
+from dashboard.core.errors import Conflict, InvalidInput, NotAuthenticated
 
 MAX_FAILED_ATTEMPTS = 5
 LOCKOUT = timedelta(minutes=15)

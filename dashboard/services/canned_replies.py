@@ -13,12 +13,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from ..models import CannedReply
-from ..permissions import Perm
-from . import audit
-from .actor import Actor
-from .errors import Conflict, NotFound
-from .support import MAX_MESSAGE, _require, _text, parse_id
+from dashboard.models import CannedReply
+from dashboard.core.permissions import Perm
+from dashboard.services import audit
+from dashboard.core.actor import Actor
+from dashboard.core.errors import Conflict, NotFound
+from dashboard.services.support import MAX_MESSAGE, _require, _text, parse_id
 
 MAX_TITLE = 120
 MAX_REPLIES = 200

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from ..config import get_settings
+from dashboard.config import get_settings
 
 VERSION = "v1"
 _NONCE_BYTES = 12

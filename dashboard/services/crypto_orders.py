@@ -24,9 +24,9 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from ..models import CryptoTransaction, Wallet
-from ..models.enums import CryptoTxType
-from .errors import Conflict
+from dashboard.models import CryptoTransaction, Wallet
+from dashboard.models.enums import CryptoTxType
+from dashboard.core.errors import Conflict
 
 CENT = Decimal("0.01")
 

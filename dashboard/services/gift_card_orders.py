@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ..models import GiftCardOrder, Wallet
-from .crypto_orders import RuleBroken
+from dashboard.models import GiftCardOrder, Wallet
+from dashboard.services.crypto_orders import RuleBroken
 
 
 def approve_effects(order: GiftCardOrder, wallet: Wallet | None) -> dict[str, dict[str, str]]:

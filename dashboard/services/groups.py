@@ -46,13 +46,13 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from ..models.enums import ReviewableEntity, WithdrawalStatus
-from ..permissions import Perm
-from . import audit, outbox
-from .actor import Actor
-from .errors import Conflict, InvalidInput, NotAllowed, NotAuthenticated, NotFound
-from .history import record_status_change
-from .payouts import (
+from dashboard.models.enums import ReviewableEntity, WithdrawalStatus
+from dashboard.core.permissions import Perm
+from dashboard.services import audit, outbox
+from dashboard.core.actor import Actor
+from dashboard.core.errors import Conflict, InvalidInput, NotAllowed, NotAuthenticated, NotFound
+from dashboard.services.history import record_status_change
+from dashboard.services.payouts import (
     FAILED,
     PENDING,
     SUCCESS,

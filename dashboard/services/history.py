@@ -11,11 +11,11 @@ from typing import Any
 
 from sqlmodel import Session
 
-from ..models import StatusHistory
-from ..models.enums import ReviewableEntity
-from .actor import Actor
-from .errors import InvalidInput
-from .outbox import json_safe
+from dashboard.models import StatusHistory
+from dashboard.models.enums import ReviewableEntity
+from dashboard.core.actor import Actor
+from dashboard.core.errors import InvalidInput
+from dashboard.services.outbox import json_safe
 
 
 def record_status_change(

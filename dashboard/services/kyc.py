@@ -34,9 +34,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from .. import storage
-from ..models import ComplianceRecord, KycDocument, KycVerification, Settings, StatusHistory, User
-from ..models.enums import (
+from dashboard.core import storage
+from dashboard.models import ComplianceRecord, KycDocument, KycVerification, Settings, StatusHistory, User
+from dashboard.models.enums import (
     OPEN_VERIFICATION_STATUSES,
     DocumentStatus,
     IdDocumentType,
@@ -47,13 +47,13 @@ from ..models.enums import (
     VerificationStatus,
     label,
 )
-from ..permissions import Perm
-from . import audit
-from .actor import Actor
-from .errors import Conflict, InvalidInput, NotAllowed, NotAuthenticated, NotFound
-from .history import record_status_change
-from .notifications import notify
-from .outbox import emit
+from dashboard.core.permissions import Perm
+from dashboard.services import audit
+from dashboard.core.actor import Actor
+from dashboard.core.errors import Conflict, InvalidInput, NotAllowed, NotAuthenticated, NotFound
+from dashboard.services.history import record_status_change
+from dashboard.services.notifications import notify
+from dashboard.services.outbox import emit
 
 V = VerificationStatus
 OPEN = tuple(s.value for s in OPEN_VERIFICATION_STATUSES)

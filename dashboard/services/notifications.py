@@ -7,8 +7,8 @@ import uuid
 
 from sqlmodel import Session
 
-from ..models import Notification
-from .errors import InvalidInput
+from dashboard.models import Notification
+from dashboard.core.errors import InvalidInput
 
 MAX_TITLE = 255
 MAX_MESSAGE = 4000

@@ -16,9 +16,9 @@ from typing import Any
 
 from sqlmodel import Session
 
-from ..models import OutboxEvent
-from .actor import Actor
-from .errors import InvalidInput
+from dashboard.models import OutboxEvent
+from dashboard.core.actor import Actor
+from dashboard.core.errors import InvalidInput
 
 MAX_NAME = 64
 

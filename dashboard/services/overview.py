@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
-from ..models import (
+from dashboard.models import (
     CryptoTransaction,
     GiftCardOrder,
     KycVerification,
@@ -17,7 +17,7 @@ from ..models import (
     Transaction,
     WithdrawalRequest,
 )
-from ..models.enums import (
+from dashboard.models.enums import (
     OPEN_VERIFICATION_STATUSES,
     PENDING_TRANSACTION_STATUSES,
     CryptoTxStatus,

@@ -26,10 +26,10 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session
 
-from ..permissions import Perm
-from . import audit
-from .actor import Actor
-from .errors import InvalidInput, NotAllowed, NotFound
+from dashboard.core.permissions import Perm
+from dashboard.services import audit
+from dashboard.core.actor import Actor
+from dashboard.core.errors import InvalidInput, NotAllowed, NotFound
 
 RANGES = ("1M", "3M", "6M", "YTD", "1Y", "All")
 CUSTOM = "Custom"

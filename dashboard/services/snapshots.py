@@ -28,9 +28,9 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import Date
 from sqlmodel import Session
 
-from . import audit
-from .actor import Actor
-from .errors import InvalidInput
+from dashboard.services import audit
+from dashboard.core.actor import Actor
+from dashboard.core.errors import InvalidInput
 
 MAX_BACKFILL_DAYS = 3660
 EARLIEST_DAY = date(2000, 1, 1)

@@ -21,12 +21,12 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from ..models import ActiveSession, User
-from ..models.enums import STAFF_ROLES, Platform, Role, TwoFactorMethod, label
-from ..permissions import Perm, has_permission
-from . import audit, auth, passwords, totp
-from .actor import Actor
-from .errors import Conflict, InvalidInput, NotAllowed, NotAuthenticated, NotFound
+from dashboard.models import ActiveSession, User
+from dashboard.models.enums import STAFF_ROLES, Platform, Role, TwoFactorMethod, label
+from dashboard.core.permissions import Perm, has_permission
+from dashboard.services import audit, auth, passwords, totp
+from dashboard.core.actor import Actor
+from dashboard.core.errors import Conflict, InvalidInput, NotAllowed, NotAuthenticated, NotFound
 
 STAFF_LOCK = 0x5354_4146_4631  # "STAFF1": serialises staff-account changes
 MAX_NAME_LENGTH = 150

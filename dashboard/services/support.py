@@ -39,9 +39,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from .. import storage
-from ..models import SupportMessage, SupportTicket, TicketPresence, Transaction, User
-from ..models.enums import (
+from dashboard.core import storage
+from dashboard.models import SupportMessage, SupportTicket, TicketPresence, Transaction, User
+from dashboard.models.enums import (
     ReviewableEntity,
     Role,
     TicketCategory,
@@ -49,13 +49,13 @@ from ..models.enums import (
     TicketStatus,
     label,
 )
-from ..permissions import Perm
-from . import audit
-from .actor import Actor
-from .errors import Conflict, InvalidInput, NotAllowed, NotAuthenticated, NotFound
-from .history import record_status_change
-from .notifications import notify
-from .outbox import emit
+from dashboard.core.permissions import Perm
+from dashboard.services import audit
+from dashboard.core.actor import Actor
+from dashboard.core.errors import Conflict, InvalidInput, NotAllowed, NotAuthenticated, NotFound
+from dashboard.services.history import record_status_change
+from dashboard.services.notifications import notify
+from dashboard.services.outbox import emit
 
 TS = TicketStatus
 ACTIVE = (TS.OPEN.value, TS.IN_PROGRESS.value)

@@ -15,8 +15,8 @@ from datetime import datetime
 
 import pyotp
 
-from . import crypto
-from .errors import InvalidInput
+from dashboard.services import crypto
+from dashboard.core.errors import InvalidInput
 
 ISSUER = "Back Office"
 DIGITS = 6

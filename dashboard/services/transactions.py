@@ -53,7 +53,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from ..models import (
+from dashboard.models import (
     ComplianceRecord,
     CryptoTransaction,
     GiftCard,
@@ -66,7 +66,7 @@ from ..models import (
     User,
     Wallet,
 )
-from ..models.enums import (
+from dashboard.models.enums import (
     FIAT_METHODS,
     AssetType,
     CryptoTxStatus,
@@ -80,15 +80,15 @@ from ..models.enums import (
     TransactionType,
     label,
 )
-from ..permissions import Perm
-from . import audit, crypto_orders, gift_card_orders
-from .actor import Actor
-from .audit_query import neutralise_formulas
-from .crypto_orders import RuleBroken
-from .errors import Conflict, DomainError, InvalidInput, NotAllowed, NotAuthenticated, NotFound
-from .history import record_status_change
-from .notifications import notify
-from .outbox import emit
+from dashboard.core.permissions import Perm
+from dashboard.services import audit, crypto_orders, gift_card_orders
+from dashboard.core.actor import Actor
+from dashboard.services.audit_query import neutralise_formulas
+from dashboard.services.crypto_orders import RuleBroken
+from dashboard.core.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotAuthenticated, NotFound
+from dashboard.services.history import record_status_change
+from dashboard.services.notifications import notify
+from dashboard.services.outbox import emit
 
 log = logging.getLogger(__name__)
 
@@ -1113,7 +1113,7 @@ def proof_file(session: Session, *, actor: Actor, kind: Any, item_id: Any) -> Pr
     ``NotFound`` for an unknown id, an item without a proof, or a file missing from storage."""
     from pathlib import PurePosixPath
 
-    from .. import storage
+    from dashboard.core import storage
 
     _require(actor, Perm.TRANSACTIONS_VIEW)
     queue = {"gift-card": Queue.GIFT_CARDS, "transaction": Queue.DEPOSITS}.get(kind if isinstance(kind, str) else "")

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from passlib.hash import bcrypt_sha256
 from sqlmodel import Session
 
-from dashboard import storage
+from dashboard.core import storage
 from dashboard.models import ComplianceRecord, KycDocument, KycVerification, User
 from dashboard.seed import images
 from tests.e2e.accounts import PASSWORD

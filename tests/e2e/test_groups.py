@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
-from dashboard import routes
+from dashboard.ui import screens as routes
 from dashboard.db import make_engine
 from tests.e2e.accounts import PASSWORD
 from tests.e2e.conftest import ARTIFACTS, UI_TIMEOUT_MS

@@ -7,7 +7,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
-from dashboard import routes
+from dashboard.ui import screens as routes
 from dashboard.db import make_engine
 from tests.e2e.conftest import ARTIFACTS, sign_in
 from tests.e2e.portfolio_data import GAP, PortfolioFixture, insert_portfolios

@@ -8,7 +8,7 @@ import uuid
 import pytest
 from playwright.sync_api import Page, expect
 
-from dashboard import routes
+from dashboard.ui import screens as routes
 from tests.e2e.accounts import PASSWORD
 from tests.e2e.conftest import ARTIFACTS
 

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy.engine import make_url
 
-from dashboard import routes
+from dashboard.ui import screens as routes
 from tests.e2e.conftest import ARTIFACTS, AppServer
 
 pytestmark = pytest.mark.e2e

@@ -8,8 +8,8 @@ import pyotp
 import pytest
 from playwright.sync_api import Page, expect
 
-from dashboard import routes
-from dashboard.permissions import permissions_for
+from dashboard.ui import screens as routes
+from dashboard.core.permissions import permissions_for
 from dashboard.services import auth
 from tests.e2e.accounts import ADMIN_TOTP_SECRET, PASSWORD, email_for
 from tests.e2e.conftest import ARTIFACTS, sign_in

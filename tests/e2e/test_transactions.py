@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from dashboard import routes
+from dashboard.ui import screens as routes
 from tests.e2e.accounts import PASSWORD
 from tests.e2e.conftest import ARTIFACTS, UI_TIMEOUT_MS, _tab, sign_in
 from tests.e2e.transactions_data import SECOND_TREASURER, TxData, status_of, tx_data  # noqa: F401

@@ -22,9 +22,9 @@ from sqlmodel import Session
 
 from dashboard.audit_tools import cmd_verify, fill_synthetic
 from dashboard.models import ActivityLog
-from dashboard.permissions import GROUP_OFFICER, ROLE_PERMISSIONS, Perm
+from dashboard.core.permissions import GROUP_OFFICER, ROLE_PERMISSIONS, Perm
 from dashboard.services import audit
-from dashboard.services.actor import Actor
+from dashboard.core.actor import Actor
 from dashboard.services.audit_query import (
     AuditFilters,
     chain_status,
@@ -33,7 +33,7 @@ from dashboard.services.audit_query import (
     neutralise_formulas,
     timeline_for,
 )
-from dashboard.services.errors import InvalidInput, NotAllowed
+from dashboard.core.errors import InvalidInput, NotAllowed
 from tests import factories as f
 from tests.conftest import libpq
 

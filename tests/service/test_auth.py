@@ -12,10 +12,10 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from dashboard import models as m
-from dashboard.permissions import GROUP_OFFICER
+from dashboard.core.permissions import GROUP_OFFICER
 from dashboard.services import auth, crypto, passwords, totp
 from dashboard.services.auth import AccountLocked, SignInStep
-from dashboard.services.errors import Conflict, InvalidInput, NotAuthenticated
+from dashboard.core.errors import Conflict, InvalidInput, NotAuthenticated
 from tests import factories
 
 PASSWORD = "correct horse battery staple"

@@ -12,10 +12,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from dashboard import models as m
-from dashboard.permissions import GROUP_OFFICER
+from dashboard.core.permissions import GROUP_OFFICER
 from dashboard.services import groups as svc
-from dashboard.services.actor import Actor
-from dashboard.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from dashboard.core.actor import Actor
+from dashboard.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from dashboard.services.payouts import SANDBOX
 from tests import factories as f
 

@@ -15,8 +15,8 @@ from sqlmodel import Session
 
 from dashboard import models as m
 from dashboard.services import kyc
-from dashboard.services.actor import Actor
-from dashboard.services.errors import Conflict, InvalidInput, NotAllowed, NotAuthenticated, NotFound
+from dashboard.core.actor import Actor
+from dashboard.core.errors import Conflict, InvalidInput, NotAllowed, NotAuthenticated, NotFound
 from dashboard.services.history import record_status_change
 from dashboard.services.notifications import notify
 from dashboard.services.outbox import emit

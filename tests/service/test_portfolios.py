@@ -19,8 +19,8 @@ from dashboard import models as m
 from dashboard.db import make_engine
 from dashboard.services import portfolios as svc
 from dashboard.services import snapshots
-from dashboard.services.actor import Actor
-from dashboard.services.errors import InvalidInput, NotAllowed, NotFound
+from dashboard.core.actor import Actor
+from dashboard.core.errors import InvalidInput, NotAllowed, NotFound
 from tests import factories as f
 
 MANAGER = Actor(user_id=uuid.uuid4(), email="mia@staff.test", role="MANAGER")

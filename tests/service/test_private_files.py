@@ -13,8 +13,8 @@ from sqlmodel import Session
 from starlette.testclient import TestClient
 
 from dashboard import models as m
-from dashboard import storage
-from dashboard.state import SESSION_COOKIE
+from dashboard.core import storage
+from dashboard.ui.auth_state import SESSION_COOKIE
 from dashboard.web_auth import build_auth_app
 from tests import factories
 from tests.ui.signin import open_session, staff_user

@@ -15,9 +15,9 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from dashboard import models as m
-from dashboard import storage
+from dashboard.core import storage
 from dashboard.private_files_payments import payment_routes
-from dashboard.state import SESSION_COOKIE
+from dashboard.ui.auth_state import SESSION_COOKIE
 from tests import factories
 from tests.ui.signin import open_session, staff_user
 

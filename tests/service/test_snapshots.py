@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from dashboard import models as m
 from dashboard.services import snapshots
-from dashboard.services.errors import InvalidInput
+from dashboard.core.errors import InvalidInput
 from dashboard.snapshot_cli import cmd_snapshot
 from tests import factories as f
 

@@ -18,10 +18,10 @@ from sqlmodel import Session, select
 
 from dashboard import auth_cli
 from dashboard import models as m
-from dashboard.permissions import GROUP_OFFICER
+from dashboard.core.permissions import GROUP_OFFICER
 from dashboard.services import auth, passwords, staff, totp
-from dashboard.services.actor import Actor
-from dashboard.services.errors import Conflict, InvalidInput, NotAllowed, NotAuthenticated, NotFound
+from dashboard.core.actor import Actor
+from dashboard.core.errors import Conflict, InvalidInput, NotAllowed, NotAuthenticated, NotFound
 from tests import factories
 
 PASSWORD = "correct horse battery staple"

@@ -17,8 +17,8 @@ from sqlmodel import Session
 from dashboard import models as m
 from dashboard.services import canned_replies as canned
 from dashboard.services import support
-from dashboard.services.actor import Actor
-from dashboard.services.errors import (
+from dashboard.core.actor import Actor
+from dashboard.core.errors import (
     Conflict,
     InvalidInput,
     NotAllowed,
@@ -459,7 +459,7 @@ def test_bad_canned_replies_write_nothing(db: Session, title: Any, body: Any) ->
 
 
 def test_attachment_file_is_authorised_and_audited(db: Session, private_dir) -> None:
-    from dashboard import storage
+    from dashboard.core import storage
 
     me = agent(db)
     row = ticket(db)

@@ -19,9 +19,9 @@ from sqlmodel import Session
 
 from dashboard import models as m
 from dashboard.services import transactions as svc
-from dashboard.services.actor import Actor
+from dashboard.core.actor import Actor
 from dashboard.services.crypto_orders import RuleBroken
-from dashboard.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from dashboard.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tests import factories
 
 Q = svc.Queue

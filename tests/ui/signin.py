@@ -1,6 +1,6 @@
 """Sign a page state in, for state tests driven in plain pytest.
 
-The guard (``dashboard.state.guarded``) reads the session token from ``self.router.headers.cookie``
+The guard (``dashboard.ui.auth_state.guarded``) reads the session token from ``self.router.headers.cookie``
 and resolves it against ``active_sessions`` in the database, exactly as for a browser. So a test:
 
 1. makes a staff account (``staff_user``; ADMIN gets an authenticator, as its role requires),
@@ -31,7 +31,7 @@ from sqlmodel import Session
 
 from dashboard import models as m
 from dashboard.services import auth, totp
-from dashboard.state import SESSION_COOKIE
+from dashboard.ui.auth_state import SESSION_COOKIE
 from tests import factories
 
 PASSWORD = "ui-test-password-123"

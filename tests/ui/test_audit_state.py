@@ -16,11 +16,12 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 import dashboard.dashboard  # noqa: F401  (builds the app and its state tree once per process)
-from dashboard import routes, state as app_state
+from dashboard.ui import auth_state as app_state
+from dashboard.ui import screens as routes
 from dashboard.pages import audit as audit_page
 from dashboard.pages.audit import PAGE_SIZE, AuditState
 from dashboard.services import audit
-from dashboard.services.actor import Actor
+from dashboard.core.actor import Actor
 from tests.ui.signin import (
     SignedIn,
     downloads,

@@ -26,10 +26,10 @@ from sqlmodel import Session
 import dashboard.dashboard  # noqa: F401  (builds the app and its state tree once per process)
 from dashboard import db as dashboard_db
 from dashboard.models import ActiveSession, Group, GroupMembership, User
-from dashboard.permissions import GROUP_OFFICER, has_permission
+from dashboard.core.permissions import GROUP_OFFICER, has_permission
 from dashboard.services import totp
 from dashboard.services.auth import hash_token
-from dashboard.state import PUBLIC, SESSION_COOKIE, AuthState, decisions
+from dashboard.ui.auth_state import PUBLIC, SESSION_COOKIE, AuthState, decisions
 
 # Handlers Reflex itself puts on states; ours are everything else.
 FRAMEWORK_HANDLERS = {"setvar", "set_is_hydrated", "hydrate", "hydrate_and_load"}

@@ -16,7 +16,8 @@ from sqlmodel import Session, select
 
 import dashboard.dashboard  # noqa: F401  (builds the app and its state tree once per process)
 from dashboard import models as m
-from dashboard import routes, state as app_state
+from dashboard.ui import auth_state as app_state
+from dashboard.ui import screens as routes
 from dashboard.pages.staff import BAD_FORM, PAGE_SIZE, StaffState
 from dashboard.services import passwords
 from tests.ui.signin import (

@@ -16,8 +16,8 @@ import dashboard.dashboard  # noqa: F401  (builds the app and its state tree onc
 from dashboard import models as m
 from dashboard.pages.support import SupportState
 from dashboard.services import support as support_service
-from dashboard.services.actor import Actor
-from dashboard.state import decisions
+from dashboard.core.actor import Actor
+from dashboard.ui.auth_state import decisions
 from tests import factories
 from tests.ui.signin import page_state, run_handler, sign_in_state, toasted
 

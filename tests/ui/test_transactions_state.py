@@ -18,8 +18,8 @@ from sqlmodel import Session
 
 import dashboard.dashboard  # noqa: F401  (builds the app and its state tree once per process)
 from dashboard import models as m
-from dashboard import routes
-from dashboard import state as app_state
+from dashboard.ui import screens as routes
+from dashboard.ui import auth_state as app_state
 from dashboard.pages.transactions import PAGE_SIZE, TransactionsState
 from tests import factories
 from tests.ui.signin import SignedIn, downloads, page_state, run_handler, sign_in_state, toasted

@@ -1,6 +1,6 @@
 import pytest
 
-from dashboard import storage
+from dashboard.core import storage
 
 
 @pytest.mark.parametrize(

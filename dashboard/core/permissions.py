@@ -7,9 +7,20 @@ screen for their own groups (the services check the membership against the targe
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
 from enum import StrEnum
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
-from .models.enums import Role
+from dashboard.core.errors import NotAllowed
+from dashboard.models.enums import Role
+
+if TYPE_CHECKING:
+    from dashboard.core.actor import Actor
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class Perm(StrEnum):
@@ -32,6 +43,7 @@ class Perm(StrEnum):
 
 
 GROUP_OFFICER = "GROUP_OFFICER"  # pseudo-role: a non-staff user with an OWNER/TREASURER membership
+SYSTEM = "SYSTEM"  # pseudo-role of the command line and background jobs (Actor.system()): no browser reaches it
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.ADMIN: frozenset(
@@ -71,6 +83,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.SUPPORT: frozenset({Perm.OVERVIEW_VIEW, Perm.SUPPORT_VIEW, Perm.SUPPORT_REPLY}),
     GROUP_OFFICER: frozenset({Perm.GROUPS_VIEW, Perm.GROUPS_APPROVE}),
     Role.CUSTOMER: frozenset(),
+    SYSTEM: frozenset(Perm),
 }
 
 
@@ -80,3 +93,41 @@ def permissions_for(role: str | None) -> frozenset[Perm]:
 
 def has_permission(role: str | None, perm: Perm | str) -> bool:
     return Perm(perm) in permissions_for(role)
+
+
+NOT_SIGNED_IN = "Only a signed-in officer can do this."
+NOT_PERMITTED = "You do not have permission to do this."
+
+
+def require(actor: object, perm: Perm | str) -> Actor:
+    """The one service-side check: ``actor`` is a signed-in officer (or the system) holding ``perm``.
+
+    Returns the actor, typed. Row-level rules (the group's own officers, the requester cannot approve)
+    are checked by the service after this, against the row it locked.
+    """
+    from dashboard.core.actor import Actor
+
+    if not isinstance(actor, Actor) or (actor.user_id is None and actor.role != SYSTEM):
+        raise NotAllowed(NOT_SIGNED_IN)
+    if not actor.can(perm):
+        raise NotAllowed(NOT_PERMITTED)
+    return actor
+
+
+def requires(perm: Perm) -> Callable[[Callable[P, T]], Callable[P, T]]:
+    """Mark a service function (``fn(session, *, actor, ...)``) with the permission it needs and check
+    it before the body runs. The service-layer permission matrix reads ``__permission__``."""
+
+    def decorate(fn: Callable[P, T]) -> Callable[P, T]:
+        if "actor" not in inspect.signature(fn).parameters:
+            raise TypeError(f"{fn.__qualname__}: a service guarded by requires() takes the actor")
+
+        @functools.wraps(fn)
+        def checked(*args: P.args, **kwargs: P.kwargs) -> T:
+            require(kwargs.get("actor"), perm)
+            return fn(*args, **kwargs)
+
+        checked.__permission__ = perm  # type: ignore[attr-defined]
+        return checked
+
+    return decorate

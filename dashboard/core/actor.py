@@ -18,10 +18,12 @@ class Actor:
     correlation_id: uuid.UUID = field(default_factory=uuid.uuid4)
 
     def can(self, perm: str) -> bool:
-        from ..permissions import has_permission
+        from dashboard.core.permissions import has_permission
 
         return has_permission(self.role, perm)
 
     @classmethod
     def system(cls, name: str = "system") -> Actor:
-        return cls(user_id=None, email=name, role=None)
+        from dashboard.core.permissions import SYSTEM
+
+        return cls(user_id=None, email=name, role=SYSTEM)

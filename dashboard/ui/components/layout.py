@@ -7,12 +7,15 @@ compiled page: it needs no state round trip and is right before the websocket co
 
 from __future__ import annotations
 
+import functools
+import operator
+
 import reflex as rx
 
-from .. import routes
-from ..routes import Screen
-from ..state import AuthState
-from .native_form import native_form
+from dashboard.ui import screens as routes
+from dashboard.ui.screens import Screen
+from dashboard.ui.auth_state import AuthState
+from dashboard.ui.components.native_form import native_form
 
 SIDEBAR_WIDTH = "15rem"
 
@@ -59,8 +62,8 @@ def _sidebar(active: str) -> rx.Component:
             _section_label("Work queues"),
             *[_nav_item(screen, active) for screen in routes.SCREENS],
             rx.cond(
-                AuthState.officer_permissions.contains("audit.view")
-                | AuthState.officer_permissions.contains("staff.manage"),
+                functools.reduce(operator.or_, [AuthState.officer_permissions.contains(s.perm)
+                                                for s in routes.RECORD_SCREENS]),
                 _section_label("Records"),
             ),
             *[_nav_item(screen, active) for screen in routes.RECORD_SCREENS],

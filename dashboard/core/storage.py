@@ -11,7 +11,7 @@ import hashlib
 import re
 from pathlib import Path, PurePosixPath
 
-from .config import get_settings
+from dashboard.config import get_settings
 
 _KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
 

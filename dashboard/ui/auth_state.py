@@ -23,11 +23,11 @@ from typing import Any
 
 import reflex as rx
 
-from . import routes
-from .db import run_db
-from .permissions import Perm
-from .services.actor import Actor
-from .services.errors import DomainError, NotAllowed, NotAuthenticated
+from dashboard.ui import screens as routes
+from dashboard.db import run_db
+from dashboard.core.permissions import Perm
+from dashboard.core.actor import Actor
+from dashboard.core.errors import DomainError, NotAllowed, NotAuthenticated
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ class AuthState(rx.State):
     access_error: str = ""
 
     async def _resolve_actor(self) -> Actor:
-        from .services.auth import resolve_session
+        from dashboard.services.auth import resolve_session
 
         token = token_from_cookie_header(self.router.headers.cookie)
         if token is None:
@@ -103,7 +103,7 @@ class AuthState(rx.State):
         self.officer_role = actor.role or ""
         self.officer_role_label = ROLE_LABELS.get(actor.role or "", actor.role or "")
         self.officer_name = actor.email or ""
-        from .permissions import permissions_for
+        from dashboard.core.permissions import permissions_for
 
         self.officer_permissions = sorted(p.value for p in permissions_for(actor.role))
 
