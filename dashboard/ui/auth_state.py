@@ -19,10 +19,11 @@ import inspect
 import logging
 from collections.abc import Callable
 from http.cookies import CookieError, SimpleCookie
-from typing import Any
+from typing import Any, TypeVar
 
 import reflex as rx
 
+from dashboard.ui import screens
 from dashboard.ui import screens as routes
 from dashboard.db import run_db
 from dashboard.core.permissions import Perm
@@ -30,6 +31,7 @@ from dashboard.core.actor import Actor
 from dashboard.core.errors import DomainError, NotAllowed, NotAuthenticated
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SESSION_COOKIE = "bo_session"
 ROLE_LABELS = {
@@ -40,7 +42,11 @@ ROLE_LABELS = {
     "SUPPORT": "Support agent",
     "GROUP_OFFICER": "Group officer",
 }
-PUBLIC = "public"
+PUBLIC = screens.PUBLIC
+# ``guarded(SCREEN)``: the permission of the screen the state declares (``screen = screens.X_SCREEN``),
+# so a handler shared by every list screen still checks the screen's own permission.
+SCREEN = "<the screen's permission>"
+FAILED = "The server could not complete this. Nothing was changed; try again in a moment."
 
 _current_actor: contextvars.ContextVar[Actor | None] = contextvars.ContextVar("current_actor", default=None)
 # Tests register a list here to observe each guard's decision: (handler name, outcome).
@@ -65,6 +71,15 @@ def token_from_cookie_header(header: str | None) -> str | None:
     morsel = jar.get(SESSION_COOKIE)
     value = morsel.value if morsel else ""
     return value if 20 <= len(value) <= 200 else None
+
+
+def permission_of(state_cls: type, handler: Callable[..., Any]) -> str | None:
+    """The permission a guarded handler checks when it runs on ``state_cls`` (None: unguarded)."""
+    perm = getattr(handler, "__permission__", None)
+    if perm == SCREEN:
+        screen = getattr(state_cls, "screen", None)
+        return screen.perm if isinstance(screen, screens.Screen) else None
+    return perm
 
 
 def _note(name: str, outcome: str) -> None:
@@ -107,6 +122,30 @@ class AuthState(rx.State):
 
         self.officer_permissions = sorted(p.value for p in permissions_for(actor.role))
 
+    async def _run(self, fn: Callable[..., T], /, *, into: str = "", failure: str = FAILED,
+                   **kwargs: Any) -> tuple[bool, T | None]:
+        """Run a query or action as the signed-in officer, off the event loop: ``(True, result)``.
+
+        A domain error (bad input, a stale view, not allowed on this row) is the officer's message: with
+        ``into`` it goes into that var and ``(False, None)`` comes back; without, it propagates and
+        ``guarded`` shows it as a toast. Anything unexpected is logged and becomes ``failure``. This is
+        the one place pages turn errors into messages.
+        """
+        try:
+            return True, await run_db(fn, actor=current_actor(), **kwargs)
+        except NotAuthenticated:
+            raise
+        except DomainError as exc:
+            if not into:
+                raise
+            setattr(self, into, str(exc))
+        except Exception:
+            log.exception("%s: %s failed", type(self).__name__, getattr(fn, "__qualname__", fn))
+            if not into:
+                raise DomainError(failure) from None
+            setattr(self, into, failure)
+        return False, None
+
     def _signed_out(self) -> None:
         self.signed_in = False
         self.officer_email = self.officer_name = self.officer_role = self.officer_role_label = ""
@@ -137,7 +176,13 @@ def guarded(perm: Perm | str, *, opens_page: bool = False) -> Callable[[Callable
         @functools.wraps(fn)
         async def handler(self: AuthState, *args: Any, **kwargs: Any):
             actor: Actor | None = None
-            if perm != PUBLIC:
+            needed = permission_of(type(self), handler)
+            if needed is None:  # a shared handler on a state that declares no screen: refuse
+                log.error("%s.%s: no screen permission declared", type(self).__name__, fn.__name__)
+                _note(name, "error")
+                yield rx.toast.error(FAILED)
+                return
+            if needed != PUBLIC:
                 try:
                     actor = await self._resolve_actor()
                 except NotAuthenticated as exc:
@@ -150,7 +195,7 @@ def guarded(perm: Perm | str, *, opens_page: bool = False) -> Callable[[Callable
                     _note(name, "error")
                     yield rx.toast.error("The server could not check your session. Try again in a moment.")
                     return
-                if not actor.can(perm):
+                if not actor.can(needed):
                     _note(name, "denied")
                     message = "You do not have permission to do this."
                     self._show_officer(actor)
@@ -178,6 +223,9 @@ def guarded(perm: Perm | str, *, opens_page: bool = False) -> Callable[[Callable
                 yield [rx.toast.warning(str(exc)), _login_redirect(self)]
             except DomainError as exc:
                 yield rx.toast.error(str(exc))
+            except Exception:  # one place for the unexpected: logged, a plain message, nothing half-shown
+                log.exception("%s.%s failed", type(self).__name__, fn.__name__)
+                yield rx.toast.error(FAILED)
             finally:
                 try:
                     _current_actor.reset(token)

@@ -1,0 +1,79 @@
+"""The filter form every list screen uses, bound to a ``ListState``: selects and inputs that show the
+applied filters, Apply / Clear, the refused-filter message, and the keyset pager under the table.
+No data access: the state class is passed in and only its vars and handlers are referenced."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from dashboard.ui.components.data_table import filter_bar, labelled, pager
+from dashboard.ui.forms import ALL
+
+
+def _control_id(prefix: str, name: str) -> str:
+    return f"{prefix}-filter-{name.replace('_', '-')}"
+
+
+def filter_select(state: Any, prefix: str, name: str, label_text: str, items: list[tuple[str, str]],
+                  width: str = "11rem", all_text: str = "All") -> rx.Component:
+    """A select of ``(value, text)`` items with an "All" item; shows the applied value."""
+    control_id = _control_id(prefix, name)
+    return labelled(
+        label_text,
+        rx.select.root(
+            rx.select.trigger(width=width, id=control_id),
+            rx.select.content(rx.select.item(all_text, value=ALL), *[rx.select.item(t, value=v) for v, t in items]),
+            name=name,
+            default_value=rx.cond(state.filters[name] != "", state.filters[name], ALL),
+        ),
+        html_for=control_id,
+    )
+
+
+def filter_input(state: Any, prefix: str, name: str, label_text: str, placeholder: str = "", *,
+                 type_: str = "text", width: str = "10rem", max_length: int = 100) -> rx.Component:
+    control_id = _control_id(prefix, name)
+    return labelled(
+        label_text,
+        rx.input(name=name, default_value=state.filters[name], placeholder=placeholder, type=type_, width=width,
+                 max_length=max_length, id=control_id),
+        html_for=control_id,
+    )
+
+
+def filter_form(state: Any, prefix: str, *controls: rx.Component, aria_label: str) -> rx.Component:
+    """The controls, Apply and Clear in a form submitted to ``state.apply_filters``; a refused filter
+    is shown under it (``{prefix}-filter-error``)."""
+    return rx.form(
+        filter_bar(
+            *controls,
+            rx.hstack(
+                rx.button(rx.icon("filter", size=14), "Apply", type="submit", loading=state.loading,
+                          custom_attrs={"data-testid": f"{prefix}-apply"}),
+                rx.button("Clear", type="button", on_click=state.clear_filters, variant="soft", color_scheme="gray",
+                          custom_attrs={"data-testid": f"{prefix}-clear"}),
+                spacing="2",
+            ),
+            test_id=f"{prefix}-filters",
+        ),
+        rx.cond(state.filter_error != "",
+                rx.callout.root(rx.callout.icon(rx.icon("triangle_alert")), rx.callout.text(state.filter_error),
+                                color_scheme="red", variant="surface", size="1", role="alert", margin_bottom="1rem",
+                                custom_attrs={"data-testid": f"{prefix}-filter-error"})),
+        on_submit=state.apply_filters,
+        reset_on_submit=False,
+        no_validate=True,
+        key=state.filters_key.to_string(),
+        custom_attrs={"aria-label": aria_label},
+    )
+
+
+def list_pager(state: Any, prefix: str) -> rx.Component:
+    """Previous / Next (keyset) under a list, with the position label and, past the first page, a way
+    back to it."""
+    first = rx.cond(state.page_number > 1, rx.button("First page", on_click=state.first_page, variant="soft",
+                                                     color_scheme="gray", size="2"))
+    return pager(label=state.page_label, has_prev=state.has_prev, has_next=state.has_next, on_prev=state.prev_page,
+                 on_next=state.next_page, loading=state.loading, extra=first, test_id=f"{prefix}-pager")
