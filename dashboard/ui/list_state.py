@@ -216,8 +216,8 @@ class ListState(rx.State, mixin=True):
 
     @guarded(SCREEN)
     async def apply_filters(self, form_data: Any):
-        wanted = form_fields(form_data, self.spec.filter_keys, max_length=MAX_FILTER)
         try:
+            wanted = form_fields(form_data, self.spec.filter_keys, max_length=MAX_FILTER)
             active = self._count_filters(wanted)
         except InvalidInput as exc:
             self.filter_error = str(exc)

@@ -50,8 +50,8 @@ OVERVIEW_SCREEN = Screen(OVERVIEW, "Overview", "layout-dashboard", "What is wait
                          Perm.OVERVIEW_VIEW, "dashboard.pages.overview:overview_page",
                          "dashboard.pages.overview:OverviewState.load_overview", "home")
 KYC_SCREEN = Screen(KYC, "KYC review", "id-card", "Review identity submissions and their documents.",
-                    Perm.KYC_VIEW, "dashboard.pages.kyc:kyc_page",
-                    "dashboard.pages.kyc:KycState.load_kyc")
+                    Perm.KYC_VIEW, "dashboard.kyc.view:kyc_page",
+                    "dashboard.kyc.state:KycState.load")
 TRANSACTIONS_SCREEN = Screen(TRANSACTIONS, "Transaction queues", "arrow-left-right",
                              "Approve or decline pending money movements.", Perm.TRANSACTIONS_VIEW,
                              "dashboard.pages.transactions:transactions_page",
