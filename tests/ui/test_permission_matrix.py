@@ -29,7 +29,8 @@ from dashboard.models import ActiveSession, Group, GroupMembership, User
 from dashboard.core.permissions import GROUP_OFFICER, has_permission
 from dashboard.services import totp
 from dashboard.services.auth import hash_token
-from dashboard.ui.auth_state import PUBLIC, SESSION_COOKIE, AuthState, decisions, permission_of
+from dashboard.core.session_cookie import SESSION_COOKIE
+from dashboard.ui.auth_state import PUBLIC, AuthState, decisions, permission_of
 
 # Handlers Reflex itself puts on states; ours are everything else.
 FRAMEWORK_HANDLERS = {"setvar", "set_is_hydrated", "hydrate", "hydrate_and_load"}

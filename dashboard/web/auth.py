@@ -5,7 +5,7 @@ the auth service, set or clear the ``bo_session`` cookie (HttpOnly, SameSite=Str
 https) and redirect. Errors come back as a short code in the query string that the login page maps
 to a fixed message: nothing the request sent is ever echoed into the page.
 
-Mounted in front of Reflex's backend through ``rx.App(api_transformer=...)``.
+``auth_routes()`` is mounted in front of Reflex's backend by ``dashboard/web/app.py``.
 """
 
 from __future__ import annotations
@@ -13,17 +13,16 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlencode, urlsplit
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from dashboard.ui import screens as routes
 from dashboard.config import get_settings
+from dashboard.core.errors import Conflict, DomainError, InvalidInput, NotAuthenticated
+from dashboard.core.session_cookie import SESSION_COOKIE, token_from_cookie_header
 from dashboard.db import run_db
 from dashboard.services import auth
-from dashboard.core.errors import Conflict, DomainError, InvalidInput, NotAuthenticated
-from dashboard.ui.auth_state import SESSION_COOKIE, token_from_cookie_header
+from dashboard.ui import screens as routes
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +130,8 @@ async def _form(request: Request) -> dict[str, str]:
     return {k: v for k, v in form.items() if isinstance(v, str)}
 
 
-def _client(request: Request) -> dict[str, str | None]:
+def client_info(request: Request) -> dict[str, str | None]:
+    """The caller's address and browser, as the session rows and the audit log record them."""
     return {
         "ip_address": request.client.host if request.client else None,
         "user_agent": (request.headers.get("user-agent") or "")[:500] or None,
@@ -159,7 +159,7 @@ async def login(request: Request) -> Response:
         return _redirect(routes.LOGIN, request, error="input")
     next_path = safe_next(form.get("next"))
     try:
-        result = await run_db(auth.sign_in, email=form.get("email"), password=form.get("password"), **_client(request))
+        result = await run_db(auth.sign_in, email=form.get("email"), password=form.get("password"), **client_info(request))
     except auth.AccountLocked:
         return _redirect(routes.LOGIN, request, error="locked", next=next_path)
     except NotAuthenticated as exc:
@@ -187,7 +187,7 @@ async def second_factor(request: Request) -> Response:
         return _redirect(routes.LOGIN, request, error="expired", next=next_path)
     step = auth.confirm_totp_enrollment if mode == "enrol" else auth.verify_second_factor
     try:
-        result = await run_db(step, token=token, code=form.get("code"), **_client(request))
+        result = await run_db(step, token=token, code=form.get("code"), **client_info(request))
     except auth.AccountLocked:
         response = _redirect(routes.LOGIN, request, error="locked", next=next_path)
         _clear_cookie(response, request)
@@ -217,7 +217,7 @@ async def logout(request: Request) -> Response:
     token = token_from_cookie_header(request.headers.get("cookie"))
     if token is not None and _origin_ok(request):
         try:
-            await run_db(auth.sign_out, token=token, **_client(request))
+            await run_db(auth.sign_out, token=token, **client_info(request))
         except Exception:
             log.exception("sign-out failed on the server")
     response = _redirect(routes.LOGIN, request, error="signed_out")
@@ -225,19 +225,10 @@ async def logout(request: Request) -> Response:
     return response
 
 
-def build_auth_app() -> Starlette:
-    """The plain-HTTP part of the backend: sign-in endpoints and the private-file routes."""
-    from dashboard.private_files import private_routes
-    from dashboard.private_files_payments import payment_routes
-    from dashboard.private_files_support import support_routes
-
-    return Starlette(
-        routes=[
-            Route(routes.AUTH_LOGIN, login, methods=["POST"]),
-            Route(routes.AUTH_TOTP, second_factor, methods=["POST"]),
-            Route(routes.AUTH_LOGOUT, logout, methods=["POST"]),
-            *private_routes(),
-            *payment_routes(),
-            *support_routes(),
-        ]
-    )
+def auth_routes() -> list[Route]:
+    """The sign-in, second-factor and sign-out endpoints (form posts)."""
+    return [
+        Route(routes.AUTH_LOGIN, login, methods=["POST"]),
+        Route(routes.AUTH_TOTP, second_factor, methods=["POST"]),
+        Route(routes.AUTH_LOGOUT, logout, methods=["POST"]),
+    ]
