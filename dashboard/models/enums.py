@@ -49,11 +49,6 @@ class KycStatus(StrEnum):
     RESUBMIT_REQUIRED = "RESUBMIT_REQUIRED"
 
 
-class AccountType(StrEnum):
-    CRYPTO = "CRYPTO"  # deposits/withdrawals in crypto only (seed 001)
-    STOCK = "STOCK"  # deposits/withdrawals in fiat only
-
-
 class Language(StrEnum):
     EN = "EN"
     DE = "DE"
@@ -133,6 +128,11 @@ class AssetType(StrEnum):
     STOCK = "STOCK"
 
 
+# A customer's account type is the asset class it moves money in (seed 001): CRYPTO accounts deposit and
+# withdraw in crypto only, STOCK accounts in fiat only.
+AccountType = AssetType
+
+
 class TradeType(StrEnum):
     BUY = "BUY"
     SELL = "SELL"
@@ -172,9 +172,8 @@ class TransactionStatus(StrEnum):
 PENDING_TRANSACTION_STATUSES = (TransactionStatus.PENDING, TransactionStatus.AWAITING_SECOND_APPROVAL)
 
 
-class CryptoTxType(StrEnum):
-    BUY = "BUY"
-    SELL = "SELL"
+# A crypto buy/sell request has the two sides of a trade.
+CryptoTxType = TradeType
 
 
 class CryptoTxStatus(StrEnum):
