@@ -128,9 +128,9 @@ class AssetType(StrEnum):
     STOCK = "STOCK"
 
 
-# A customer's account type is the asset class it moves money in (seed 001): CRYPTO accounts deposit and
-# withdraw in crypto only, STOCK accounts in fiat only.
-AccountType = AssetType
+class AccountType(StrEnum):
+    CRYPTO = "CRYPTO"  # deposits/withdrawals in crypto only (seed 001)
+    STOCK = "STOCK"  # deposits/withdrawals in fiat only
 
 
 class TradeType(StrEnum):
@@ -172,8 +172,9 @@ class TransactionStatus(StrEnum):
 PENDING_TRANSACTION_STATUSES = (TransactionStatus.PENDING, TransactionStatus.AWAITING_SECOND_APPROVAL)
 
 
-# A crypto buy/sell request has the two sides of a trade.
-CryptoTxType = TradeType
+class CryptoTxType(StrEnum):
+    BUY = "BUY"
+    SELL = "SELL"
 
 
 class CryptoTxStatus(StrEnum):
