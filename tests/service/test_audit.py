@@ -20,7 +20,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
-from dashboard.audit_tools import cmd_verify, fill_synthetic
+from dashboard.bench.audit_fill import fill_synthetic
+from dashboard.cli.audit import cmd_verify
 from dashboard.models import ActivityLog
 from dashboard.core.permissions import GROUP_OFFICER, ROLE_PERMISSIONS, Perm
 from dashboard.services import audit

@@ -1,12 +1,11 @@
-"""Benchmarks of the transaction queues (issue 5):
-``python -m dashboard.bench_transactions --profile demo|large [--repeat 50] [--writes] [--json out.json]``.
+"""Benchmarks of the transaction queues (issue 5), group ``transactions``:
+``python -m dashboard.cli bench --group transactions --profile demo|large [--repeat N] [--writes]``.
 
-Reads (in the ``bench.Scenario`` shape, run by ``bench.run_scenario``: the app's SQL through SQLAlchemy,
-timed, next to the same SQL's ``EXPLAIN (ANALYZE)`` time): the first page of each queue with and without
-a filter, on the profile's bench database (``dashboard_bench_<profile>``; created and seeded by
-``bench.prepare_database`` only when missing). An existing database is used as it is, through
-read-only transactions: it is never migrated or written.
-The service call itself (``list_queue``: query + formatting to display strings) is timed too.
+Reads (``harness.Scenario``s run by ``harness.run_scenario``: the app's SQL through SQLAlchemy, timed,
+next to the same SQL's ``EXPLAIN (ANALYZE)`` time): the first page of each queue with and without a
+filter, on the profile's bench database (``dashboard_bench_<profile>``; created and seeded only when
+missing). An existing database is used as it is, through read-only transactions: it is never migrated
+or written. The service call itself (``list_queue``: query + formatting to display strings) is timed too.
 
 Writes (``--writes``): one approval and a bulk approval of 100 deposits, on a scratch copy
 (``CREATE DATABASE bench_tx_scratch_<profile> TEMPLATE dashboard_bench_<profile>``, dropped at the
@@ -19,26 +18,26 @@ Figures are printed, never asserted.
 
 from __future__ import annotations
 
-import argparse
-import json
 import statistics
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
 from typing import Any
 
 import psycopg
 from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.sql import Select
 from sqlmodel import Session
 
-from dashboard.bench import Result, Scenario, _admin, _bench_database, _percentile, _print_table, prepare_database, run_scenario
-from dashboard.db import make_engine, to_libpq_url, to_sqlalchemy_url
-from dashboard.services import transactions as svc
+from dashboard.bench.harness import (
+    Context, Group, Result, Scenario, admin_connection, bench_database, database_url, run_scenario, time_calls,
+    timed_result,
+)
 from dashboard.core.actor import Actor
+from dashboard.db import make_engine, to_libpq_url
+from dashboard.services import transactions as svc
 
 
 def _page(queue: str, filters: dict[str, str] | None = None):
@@ -57,77 +56,57 @@ def _some_email(session: Session) -> dict[str, Any]:
     return {"email": email or "nobody@example.com"}
 
 
-SCENARIOS: dict[str, Scenario] = {
-    s.name: s
-    for s in (
-        Scenario("tx_deposits_first_page", "deposits & withdrawals, oldest first", _page("deposits")),
-        Scenario("tx_deposits_withdrawals_only", "filter type = WITHDRAWAL", _page("deposits", {"type": "WITHDRAWAL"})),
-        Scenario("tx_deposits_eur_over_100", "filter currency EUR, amount >= 100", _page(
-            "deposits", {"currency": "EUR", "min_amount": "100"})),
-        Scenario("tx_deposits_largest_first", "sort by amount, largest first", _page("deposits", {"sort": "amount_desc"})),
-        Scenario("tx_deposits_one_customer", "filter by a customer's e-mail", _page("deposits", {"user": "{email}"}),
-                 setup=_some_email),
-        Scenario("tx_crypto_first_page", "crypto buy & sell, oldest first", _page("crypto")),
-        Scenario("tx_crypto_sells_momo", "filter type SELL, method MOMO", _page("crypto", {"type": "SELL", "method": "MOMO"})),
-        Scenario("tx_crypto_largest_first", "crypto by amount, largest first", _page("crypto", {"sort": "amount_desc"})),
-        Scenario("tx_gift_cards_first_page", "gift-card orders, oldest first", _page("gift_cards")),
-        Scenario("tx_gift_cards_over_1000", "gift-card payout >= 1000 cedis", _page("gift_cards", {"min_amount": "1000"})),
-    )
-}
-
-def existing_or_prepared(server_url: str, profile: str) -> str:
-    """The profile's bench database. An existing one is used as it is (never migrated nor written:
-    ``bench.prepare_database`` would run migrations on it); a missing one is created and seeded."""
-    name, bench_url = _bench_database(server_url, profile)
-    with _admin(server_url) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-    if exists:
-        return bench_url
-    url, _ = prepare_database(server_url, profile, reseed=False, quiet=True)
-    return url
+SQL_SCENARIOS: tuple[Scenario, ...] = (
+    Scenario("tx_deposits_first_page", "deposits & withdrawals, oldest first", _page("deposits")),
+    Scenario("tx_deposits_withdrawals_only", "filter type = WITHDRAWAL", _page("deposits", {"type": "WITHDRAWAL"})),
+    Scenario("tx_deposits_eur_over_100", "filter currency EUR, amount >= 100", _page(
+        "deposits", {"currency": "EUR", "min_amount": "100"})),
+    Scenario("tx_deposits_largest_first", "sort by amount, largest first", _page("deposits", {"sort": "amount_desc"})),
+    Scenario("tx_deposits_one_customer", "filter by a customer's e-mail", _page("deposits", {"user": "{email}"}),
+             setup=_some_email),
+    Scenario("tx_crypto_first_page", "crypto buy & sell, oldest first", _page("crypto")),
+    Scenario("tx_crypto_sells_momo", "filter type SELL, method MOMO", _page("crypto", {"type": "SELL", "method": "MOMO"})),
+    Scenario("tx_crypto_largest_first", "crypto by amount, largest first", _page("crypto", {"sort": "amount_desc"})),
+    Scenario("tx_gift_cards_first_page", "gift-card orders, oldest first", _page("gift_cards")),
+    Scenario("tx_gift_cards_over_1000", "gift-card payout >= 1000 cedis", _page("gift_cards", {"min_amount": "1000"})),
+)
 
 
 VIEWER = Actor(user_id=None, email="bench@local", role="TREASURER")
+SERVICE_READS = {f"svc_{q.value}_first_page": q for q in svc.Queue}
+COUNTS = "svc_queue_counts"
+APPROVE_ONE, BULK_APPROVE = "tx_approve_one", "tx_bulk_approve_100"
 
 
-def _time(fn, repeat: int) -> list[float]:
-    fn()  # warm
-    out = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - start) * 1000)
-    return out
-
-
-def service_reads(engine: Engine, repeat: int) -> list[Result]:
+def service_reads(engine: Engine, repeat: int, chosen: list[str]) -> list[Result]:
+    """The service calls as the page makes them: query + formatting to display strings."""
     results = []
     with Session(engine) as session:
-        for queue in svc.Queue:
-            timings = _time(lambda: svc.list_queue(session, actor=VIEWER, queue=queue), repeat)
-            rows = len(svc.list_queue(session, actor=VIEWER, queue=queue).rows)
-            results.append(Result(f"svc_{queue.value}_first_page", repeat, round(statistics.median(timings), 3),
-                                  round(_percentile(timings, 95), 3), rows))
-        timings = _time(lambda: svc.queue_counts(session, actor=VIEWER), repeat)
-        results.append(Result("svc_queue_counts", repeat, round(statistics.median(timings), 3),
-                              round(_percentile(timings, 95), 3), 3))
+        for name in chosen:
+            if name in SERVICE_READS:
+                queue = SERVICE_READS[name]
+                timings, page = time_calls(lambda: svc.list_queue(session, actor=VIEWER, queue=queue), repeat)
+                results.append(timed_result(name, timings, len(page.rows)))
+            elif name == COUNTS:
+                timings, _ = time_calls(lambda: svc.queue_counts(session, actor=VIEWER), repeat)
+                results.append(timed_result(name, timings, 3))
         session.rollback()
     return results
 
 
 # --- writes on a scratch copy -------------------------------------------------------------------
 @contextmanager
-def scratch_copy(server_url: str, profile: str):
-    source, _ = _bench_database(server_url, profile)
+def scratch_copy(server_url: str, profile: str) -> Iterator[str]:
+    """``bench_tx_scratch_<profile>``, a copy of the profile's bench database, dropped at the end."""
+    source, _ = bench_database(server_url, profile)
     name = f"bench_tx_scratch_{profile}"
-    url = make_url(to_sqlalchemy_url(server_url)).set(database=name).render_as_string(hide_password=False)
-    with _admin(server_url) as conn:
+    with admin_connection(server_url) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
     try:
-        yield url
+        yield database_url(server_url, name)
     finally:
-        with _admin(server_url) as conn:
+        with admin_connection(server_url) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
@@ -170,7 +149,6 @@ def _treasurer(session: Session) -> Actor:
 
 
 def _raw_approval_ms(libpq_url: str, item_id: str) -> float:
-    start = time.perf_counter()
     with psycopg.connect(libpq_url) as conn:
         t0 = time.perf_counter()
         conn.execute("SELECT user_id, amount_usd FROM transactions WHERE id = %s FOR UPDATE", (item_id,))
@@ -181,11 +159,12 @@ def _raw_approval_ms(libpq_url: str, item_id: str) -> float:
                      "WHERE t.id = %s AND p.user_id = t.user_id", (item_id,))
         elapsed = (time.perf_counter() - t0) * 1000
         conn.rollback()
-    del start
     return elapsed
 
 
-def writes(server_url: str, profile: str, repeat: int) -> list[Result]:
+def writes(server_url: str, profile: str, repeat: int, chosen: list[str]) -> list[Result]:
+    """One approval ``repeat`` times and a bulk approval of 100 deposits (three runs), through the real
+    service, on a scratch copy of the profile's database."""
     results: list[Result] = []
     with scratch_copy(server_url, profile) as url:
         engine = make_engine(url, pool_size=2)
@@ -198,26 +177,23 @@ def writes(server_url: str, profile: str, repeat: int) -> list[Result]:
                 print(f"(only {len(ids)} approvable deposits in {profile}: writes use what there is)", file=sys.stderr)
 
             @contextmanager
-            def sessions():
+            def sessions() -> Iterator[Session]:
                 with Session(engine, expire_on_commit=False) as s:
                     with s.begin():
                         yield s
 
             singles, raws = [], []
             libpq = to_libpq_url(url)
-            for item in ids[:repeat]:
+            for item in ids[:repeat] if APPROVE_ONE in chosen else []:
                 raws.append(_raw_approval_ms(libpq, item))
                 start = time.perf_counter()
                 with sessions() as s:
                     svc.decide(s, actor=actor, queue="deposits", item_id=item, action="approve")
                 singles.append((time.perf_counter() - start) * 1000)
             if singles:
-                med = statistics.median(singles)
-                raw = statistics.median(raws)
-                results.append(Result("tx_approve_one", len(singles), round(med, 3), round(_percentile(singles, 95), 3),
-                                      1, round(raw, 3), round(med / raw, 2) if raw else None))
+                results.append(timed_result(APPROVE_ONE, singles, 1, raws))
             bulk, rest = [], ids[repeat:]
-            for i in range(3):
+            for i in range(3) if BULK_APPROVE in chosen else ():
                 chunk = rest[i * 100:(i + 1) * 100]
                 if len(chunk) < 100:
                     break
@@ -230,7 +206,7 @@ def writes(server_url: str, profile: str, repeat: int) -> list[Result]:
             if bulk:
                 raw_bulk = statistics.median(raws) * 100 if raws else None
                 med = statistics.median(bulk)
-                results.append(Result("tx_bulk_approve_100", len(bulk), round(med, 3), round(max(bulk), 3), 100,
+                results.append(Result(BULK_APPROVE, len(bulk), round(med, 3), round(max(bulk), 3), 100,
                                       round(raw_bulk, 3) if raw_bulk else None,
                                       round(med / raw_bulk, 2) if raw_bulk else None,
                                       notes={"per_item_ms": round(med / 100, 3)}))
@@ -239,34 +215,31 @@ def writes(server_url: str, profile: str, repeat: int) -> list[Result]:
     return results
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--url", default="postgresql://postgres@127.0.0.1:5432/postgres", help="server URL")
-    parser.add_argument("--profile", default="demo", choices=["demo", "large"])
-    parser.add_argument("--repeat", type=int, default=50)
-    parser.add_argument("--writes", action="store_true", help="also time approvals on a scratch copy")
-    parser.add_argument("--json", default=None)
-    args = parser.parse_args(argv)
-
-    bench_url = existing_or_prepared(args.url, args.profile)
+def run(context: Context, chosen: list[str]) -> list[Result]:
+    by_name = {s.name: s for s in SQL_SCENARIOS}
     # reads only: every transaction of this engine is read-only, so the profile database is never written
-    engine = make_engine(bench_url, pool_size=2, connect_args={"options": "-c default_transaction_read_only=on"})
-    results: list[Result] = []
+    engine = make_engine(context.url, pool_size=2, connect_args={"options": "-c default_transaction_read_only=on"})
     try:
-        for scenario in SCENARIOS.values():
-            results.append(run_scenario(engine, scenario, args.repeat))
-        results += service_reads(engine, args.repeat)
+        results = [run_scenario(engine, by_name[n], context.repeat) for n in chosen if n in by_name]
+        results += service_reads(engine, context.repeat, chosen)
     finally:
         engine.dispose()
-    if args.writes:
-        results += writes(args.url, args.profile, min(args.repeat, 30))
-    _print_table(results, args.profile)
-    payload = {"profile": args.profile, "results": [asdict(r) for r in results]}
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as fh:
-            json.dump(payload, fh, indent=2, default=str)
-    return 0
+    wanted = [n for n in chosen if n in (APPROVE_ONE, BULK_APPROVE)]
+    if wanted and context.server_url:
+        results += writes(context.server_url, context.profile, min(context.repeat, 30), wanted)
+    return results
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+GROUP = Group(
+    "transactions",
+    "each treasury queue's first page, with and without filters, and the service calls",
+    {
+        **{s.name: s.description for s in SQL_SCENARIOS},
+        **{name: f"service call: the {q.value} queue's first page, formatted" for name, q in SERVICE_READS.items()},
+        COUNTS: "service call: the three queues' counts",
+        APPROVE_ONE: "approve one deposit through the service (lock, balance, history, outbox, audit)",
+        BULK_APPROVE: "bulk approval of 100 deposits, one transaction per item",
+    },
+    run,
+    writes=frozenset({APPROVE_ONE, BULK_APPROVE}),
+)

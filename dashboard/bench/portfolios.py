@@ -1,4 +1,5 @@
-"""Portfolio benchmarks: ``python -m dashboard.bench_portfolio [--url URL] [--repeat N]``.
+"""Portfolio benchmarks, group ``portfolios``:
+``python -m dashboard.cli bench --group portfolios [--profile P | --url URL] [--repeat N]``.
 
 Scenarios (timed through the services, as the page runs them, on an existing database, read-only):
 - ``portfolio_overview_all``: the All-range overview data (daily totals, the TWR index and drawdown,
@@ -6,27 +7,23 @@ Scenarios (timed through the services, as the page runs them, on an existing dat
 - ``portfolio_client_chart``: one client's chart data (its snapshots over All, gaps, TWR, drawdown).
 
 Each is compared with the naive way: load the same snapshots into pandas and aggregate there. Figures
-are printed, never asserted. Default database: ``dashboard_bench_large`` on the configured server.
+are printed, never asserted, in a table of their own (ours next to pandas).
 """
 
 from __future__ import annotations
 
-import argparse
 import statistics
-import sys
-import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-from dashboard.db import make_engine, to_sqlalchemy_url
-from dashboard.services import portfolios as svc
+from dashboard.bench.harness import Group, percentile, time_calls
 from dashboard.core.actor import Actor
+from dashboard.db import make_engine
+from dashboard.services import portfolios as svc
 
 BENCH_ACTOR = Actor(user_id=None, email="bench@local", role="MANAGER")
 
@@ -43,21 +40,6 @@ class Figures:
     @property
     def ratio(self) -> float:
         return self.pandas_median_ms / self.median_ms if self.median_ms else float("nan")
-
-
-def _p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(0.95 * len(ordered) + 0.5) - 1))]
-
-
-def _time(fn: Callable[[], Any], repeat: int) -> list[float]:
-    fn()  # warm the cache and the pool
-    out = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - started) * 1000)
-    return out
 
 
 def _pandas_overview(session: Session) -> Any:
@@ -85,7 +67,13 @@ def _pandas_client(session: Session, pid: uuid.UUID) -> Any:
     return frame, index / index.cummax() - 1
 
 
-def run(url: str, repeat: int = 30, pandas_repeat: int = 5) -> list[Figures]:
+SCENARIOS = {
+    "portfolio_overview_all": "the All-range overview (daily totals, TWR, drawdown, monthly PnL, movers) vs pandas",
+    "portfolio_client_chart": "one client's chart over All (snapshots, gaps, TWR, drawdown) vs pandas",
+}
+
+
+def run(url: str, repeat: int = 30, pandas_repeat: int = 5, chosen: list[str] | None = None) -> list[Figures]:
     engine = make_engine(url, pool_size=1, max_overflow=0)
     results = []
     try:
@@ -106,20 +94,21 @@ def run(url: str, repeat: int = 30, pandas_repeat: int = 5) -> list[Figures]:
                  lambda: _pandas_client(session, pid)),
             ]
             for name, ours, naive in cases:
-                mine = _time(ours, repeat)
-                theirs = _time(naive, pandas_repeat if name == "portfolio_overview_all" else repeat)
-                results.append(Figures(name, repeat, round(statistics.median(mine), 2), round(_p95(mine), 2),
-                                       round(statistics.median(theirs), 2), round(_p95(theirs), 2)))
+                if chosen is not None and name not in chosen:
+                    continue
+                mine, _ = time_calls(ours, repeat)
+                theirs, _ = time_calls(naive, pandas_repeat if name == "portfolio_overview_all" else repeat)
+                results.append(Figures(name, repeat, round(statistics.median(mine), 2), round(percentile(mine, 95), 2),
+                                       round(statistics.median(theirs), 2), round(percentile(theirs, 95), 2)))
             session.rollback()
     finally:
         engine.dispose()
     return results
 
 
-def print_figures(results: list[Figures], *, database: str = "") -> None:
+def print_figures(results: list[Figures]) -> None:
     """Both ways side by side: ours (SQL / daily totals) and pandas over the same snapshots."""
-    if database:
-        print(f"database: {database}")
+    print("\nportfolios: ours (SQL, daily totals) next to pandas over the same snapshots")
     print(f"{'scenario':<26}{'runs':>6}{'median ms':>12}{'p95 ms':>10}{'pandas median':>16}{'pandas p95':>13}"
           f"{'ratio':>9}")
     for r in results:
@@ -127,24 +116,10 @@ def print_figures(results: list[Figures], *, database: str = "") -> None:
               f"{r.pandas_p95_ms:>13.2f}{r.ratio:>8.1f}x")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dashboard.bench_portfolio")
-    parser.add_argument("--url", help="database URL (default: dashboard_bench_large on the configured server)")
-    parser.add_argument("--repeat", type=int, default=30)
-    args = parser.parse_args(argv)
-    if not 1 <= args.repeat <= 10_000:
-        print("--repeat: expected 1 to 10,000", file=sys.stderr)
-        return 2
-    url = args.url
-    if not url:
-        from dashboard.db import resolve_database_url
-
-        url = make_url(to_sqlalchemy_url(resolve_database_url())).set(database="dashboard_bench_large").render_as_string(
-            hide_password=False)
-    results = run(url, repeat=args.repeat)
-    print_figures(results, database=make_url(to_sqlalchemy_url(url)).database or "")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+GROUP = Group(
+    "portfolios",
+    "the portfolio overview and a client's chart, next to the same snapshots aggregated in pandas",
+    SCENARIOS,
+    lambda context, chosen: run(context.url, repeat=context.repeat, chosen=chosen),
+    printer=print_figures,
+)

@@ -6,12 +6,13 @@ long), 1 database error. Bad input writes nothing.
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 
-from dashboard.db import make_engine
-from dashboard.services import snapshots
 from dashboard.core.errors import InvalidInput
+from dashboard.db import make_engine, resolve_database_url
+from dashboard.services import snapshots
 
 
 def cmd_snapshot(url: str, date: str | None = None, backfill: str | None = None, rebuild_totals: bool = False) -> int:
@@ -38,3 +39,16 @@ def cmd_snapshot(url: str, date: str | None = None, backfill: str | None = None,
         engine.dispose()
     print(f"{run.summary()} [{time.perf_counter() - started:.2f} s]")
     return 0
+
+
+def _snapshot(args: argparse.Namespace) -> int:
+    return cmd_snapshot(resolve_database_url(), args.date, args.backfill, args.rebuild_totals)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("snapshot", help="write each portfolio's daily snapshot (idempotent) and the daily totals")
+    p.add_argument("--date", help="the day to snapshot, YYYY-MM-DD (default: yesterday, UTC)")
+    p.add_argument("--backfill", metavar="FROM", help="also every day from FROM up to --date")
+    p.add_argument("--rebuild-totals", action="store_true",
+                   help="recompute portfolio_daily_totals from all snapshots first")
+    p.set_defaults(func=_snapshot)

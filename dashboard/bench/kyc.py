@@ -1,4 +1,4 @@
-"""KYC review benchmark scenarios (issue 4), in the shape of ``dashboard/bench.py``.
+"""KYC review benchmark scenarios (issue 4), group ``kyc`` (SQL scenarios, ``dashboard/bench/harness.py``).
 
 - ``kyc_queue_first_page``: the queue's first page, default sort (oldest first), no filter.
 - ``kyc_queue_search``: the same page searched by a customer's last name (name, email and document
@@ -6,20 +6,19 @@
 - ``kyc_case_open``: the main query of opening a case (the verification, its applicant and the
   officers named on it), for the oldest open case.
 
-Wire them into ``bench.SCENARIOS`` with ``SCENARIOS.update(bench_kyc.SCENARIOS)``. They only read, so
-they can run against any database: ``python -m dashboard.bench_kyc <url> [repeat]``.
+They only read, so they can run against any database:
+``python -m dashboard.cli bench --group kyc --url <database url> [--repeat N]``.
 """
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.sql import Select
 from sqlmodel import Session
 
-from dashboard.bench import PAGE_SIZE, Scenario, run_scenario
+from dashboard.bench.harness import PAGE_SIZE, Scenario, scenario_group
 from dashboard.models import KycVerification, User
 from dashboard.services import kyc
 
@@ -55,35 +54,14 @@ def _case_open(session: Session, ctx: dict[str, Any]) -> Select:
     return kyc.case_query(ctx["case_id"])
 
 
-SCENARIOS: dict[str, Scenario] = {
-    s.name: s
-    for s in (
+GROUP = scenario_group(
+    "kyc",
+    "the KYC review queue and a case",
+    (
         Scenario("kyc_queue_first_page", "KYC queue, first page, oldest first, no filter", _queue_first_page),
         Scenario("kyc_queue_search", "KYC queue searched by a customer's last name", _queue_search,
                  setup=_search_term),
         Scenario("kyc_case_open", "opening a KYC case: verification + applicant + officers", _case_open,
                  setup=_oldest_open_case),
-    )
-}
-
-
-def main(argv: list[str]) -> int:
-    from dashboard.db import make_engine
-
-    if not argv:
-        print("usage: python -m dashboard.bench_kyc <database url> [repeat]")
-        return 2
-    repeat = int(argv[1]) if len(argv) > 1 else 50
-    engine = make_engine(argv[0], pool_size=1)
-    try:
-        for scenario in SCENARIOS.values():
-            r = run_scenario(engine, scenario, repeat)
-            print(f"{r.scenario:<24} runs {r.runs:>4}  median {r.median_ms:>7.3f} ms  p95 {r.p95_ms:>7.3f} ms  "
-                  f"rows {r.rows:>3}  raw {r.raw_median_ms:>7.3f} ms  ratio {r.ratio}")
-    finally:
-        engine.dispose()
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
+    ),
+)

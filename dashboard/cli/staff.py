@@ -16,7 +16,7 @@ from collections.abc import Callable
 PASSWORD_ENV = "DASHBOARD_ADMIN_PASSWORD"
 
 
-def add_create_admin_parser(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("create-admin", help="create an ADMIN account (password from "
                        f"{PASSWORD_ENV} or asked twice)")
     p.add_argument("--email", required=True)
@@ -45,8 +45,8 @@ def _read_password(prompt: Callable[[str], str] | None = None) -> str | None:
 
 
 def cmd_create_admin(args: argparse.Namespace) -> int:
-    from dashboard.services import auth, staff
     from dashboard.core.errors import DomainError
+    from dashboard.services import auth, staff
 
     try:
         email = auth.normalise_email(args.email)

@@ -1,74 +1,26 @@
-"""Audit-chain commands behind ``python -m dashboard.cli audit ...``.
+"""Synthetic audit entries for benchmarks: ``python -m dashboard.cli audit fill --rows N``.
 
-- ``cmd_verify(url)``: walk the whole chain; print rows checked, time, and "chain intact" or the first
-  altered / removed / inserted row. Exit status 0 when intact, 1 when broken.
-- ``fill_synthetic(url, n, seed)``: append ``n`` realistic, correctly chained entries with COPY, for
-  benchmarks. It continues the existing chain inside one transaction that holds the chain's advisory
-  lock (so ``record()`` writers wait rather than fork the chain) and hashes in Python with the same
-  ``canonical()`` form ``record()`` uses.
-- ``cmd_bench(url)``: print the verify time and the audit page's first-page timings (median / p95).
-  Figures are printed, never asserted (see ``dashboard/bench.py``).
+``fill_synthetic(url, n, seed)`` appends ``n`` realistic, correctly chained entries with COPY. It
+continues the existing chain inside one transaction that holds the chain's advisory lock (so
+``record()`` writers wait rather than fork the chain) and hashes in Python with the same
+``canonical()`` form ``record()`` uses.
 """
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import random
-import sys
 import time
 from datetime import timedelta, timezone
-from typing import Any
 
 import psycopg
 from psycopg.copy import QueuedLibpqWriter
 
 from dashboard.db import to_libpq_url
-from dashboard.services.audit import AUDIT_CHAIN_LOCK, HASHED_FIELDS, canonical, verify_chain
+from dashboard.services.audit import AUDIT_CHAIN_LOCK, HASHED_FIELDS, canonical
 
 MAX_FILL_ROWS = 20_000_000
-
-
-def row_count(text: str) -> int:
-    """argparse type for ``audit fill --rows``: a whole number from 1 to 20,000,000."""
-    try:
-        value = int(text.replace("_", "").replace(",", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1 or value > MAX_FILL_ROWS:
-        raise argparse.ArgumentTypeError(f"expected a number from 1 to {MAX_FILL_ROWS:,}, got {value:,}")
-    return value
-
-
-def cmd_verify(url: str, *, batch: int = 20_000, out: Any = None) -> int:
-    """Verify the whole chain on ``url``; print the outcome; 0 when intact, 1 when broken."""
-    out = out or sys.stdout
-    with psycopg.connect(to_libpq_url(url)) as conn:
-        conn.read_only = True
-        result = verify_chain(conn, batch=batch)
-        conn.rollback()
-    print(f"rows checked: {result.rows_checked:,}", file=out)
-    print(f"time: {result.elapsed:.2f} s", file=out)
-    if result.ok:
-        head = f" (head seq {result.last_seq})" if result.last_seq is not None else " (the log is empty)"
-        print(f"chain intact{head}", file=out)
-        return 0
-    print(
-        f"chain BROKEN: first {result.kind_label} row: seq {result.bad_seq}, id {result.bad_id}\n  {result.detail}",
-        file=out,
-    )
-    return 1
-
-
-def cmd_fill(url: str, *, rows: int, seed: int = 1, out: Any = None) -> int:
-    out = out or sys.stdout
-    elapsed = fill_synthetic(url, rows, seed)
-    print(f"appended {rows:,} audit entries in {elapsed:.1f} s ({rows / max(elapsed, 1e-9):,.0f} rows/s)", file=out)
-    return 0
-
-
-# --- synthetic entries ----------------------------------------------------------------------------
 
 _STAFF_ROLES = ("ADMIN", "COMPLIANCE", "TREASURER", "MANAGER", "SUPPORT")
 _USER_AGENTS = (
@@ -291,93 +243,3 @@ def fill_synthetic(url: str, n: int, seed: int = 1) -> float:
     with psycopg.connect(to_libpq_url(url), autocommit=True) as conn:
         conn.execute("ANALYZE activity_logs")
     return time.perf_counter() - started
-
-
-# --- benchmark ------------------------------------------------------------------------------------
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
-
-
-def bench_scenarios(session: Any) -> dict[str, dict[str, Any]]:
-    """Filters for the list benchmark, picked from the data so that each one matches something."""
-    from sqlalchemy import text as sql
-
-    head = session.execute(sql(
-        "SELECT actor_id::text, actor_email FROM activity_logs WHERE actor_email <> 'system' ORDER BY seq DESC LIMIT 1"
-    )).first()
-    bounds = session.execute(sql("SELECT min(seq), max(seq) FROM activity_logs")).one()
-    middle = (bounds[0] + bounds[1]) // 2 if bounds[0] is not None else 0
-    target = session.execute(sql(
-        "SELECT target_type, target_id FROM activity_logs WHERE seq >= :s AND target_type = 'kyc_verification' "
-        "ORDER BY seq LIMIT 1"), {"s": middle}
-    ).first()
-    day = session.execute(sql("SELECT (created_at AT TIME ZONE 'UTC')::date FROM activity_logs WHERE seq >= :s "
-                              "ORDER BY seq LIMIT 1"), {"s": middle}).scalar()
-    scenarios: dict[str, dict[str, Any]] = {"no filter": {}}
-    if head:
-        scenarios["actor e-mail substring"] = {"actor": head[1].split("@")[0]}
-        if head[0]:
-            scenarios["actor id"] = {"actor": head[0]}
-    scenarios["action exact (kyc.approve)"] = {"action": "kyc.approve"}
-    scenarios["action prefix (kyc.)"] = {"action": "kyc."}
-    scenarios["rare action (staff.update_role)"] = {"action": "staff.update_role"}
-    if target:
-        scenarios["target"] = {"target_type": target[0], "target_id": target[1]}
-    scenarios["target type only"] = {"target_type": "withdrawal_request"}
-    if day:
-        scenarios["date range (30 days, mid-history)"] = {
-            "date_from": day.isoformat(), "date_to": (day + timedelta(days=29)).isoformat()}
-        scenarios["one day, mid-history"] = {"date_from": day.isoformat(), "date_to": day.isoformat()}
-        if head:
-            scenarios["actor + action prefix + 30 days"] = {
-                "actor": head[1].split("@")[0], "action": "kyc.", "date_from": day.isoformat(),
-                "date_to": (day + timedelta(days=29)).isoformat()}
-    return scenarios
-
-
-def cmd_bench(url: str, *, runs: int = 30, verify: bool = True, out: Any = None) -> int:
-    """Print the verify time and the audit page's first-page timings (median / p95 over ``runs``)."""
-    from sqlalchemy import text
-    from sqlmodel import Session
-
-    from dashboard.db import make_engine
-    from dashboard.core.actor import Actor
-    from dashboard.services.audit_query import list_entries
-
-    out = out or sys.stdout
-    officer = Actor(user_id=None, email="bench@staff.example", role="ADMIN")
-    engine = make_engine(url, pool_size=1, max_overflow=0)
-    try:
-        with Session(engine) as session:
-            total = session.execute(text("SELECT count(*) FROM activity_logs")).scalar_one()
-            print(f"activity_logs: {total:,} rows", file=out)
-            if verify:
-                result = verify_chain(session)
-                print(f"verify: {result.summary()}", file=out)
-            print(f"{'first page of 50':<36} {'median ms':>10} {'p95 ms':>8} {'rows':>5}  2nd page ms", file=out)
-            for name, filters in bench_scenarios(session).items():
-                timings, second = [], []
-                page = None
-                for _ in range(runs):
-                    t0 = time.perf_counter()
-                    page = list_entries(session, actor=officer, filters=filters, limit=50)
-                    timings.append((time.perf_counter() - t0) * 1000)
-                    session.rollback()
-                if page is not None and page.next_cursor is not None:
-                    for _ in range(max(1, runs // 3)):
-                        t0 = time.perf_counter()
-                        list_entries(session, actor=officer, filters=filters, after_seq=page.next_cursor, limit=50)
-                        second.append((time.perf_counter() - t0) * 1000)
-                        session.rollback()
-                print(
-                    f"{name:<36} {_percentile(timings, 0.5):>10.2f} {_percentile(timings, 0.95):>8.2f} "
-                    f"{len(page.entries) if page else 0:>5}  "
-                    + (f"{_percentile(second, 0.5):.2f}" if second else "-"),
-                    file=out,
-                )
-    finally:
-        engine.dispose()
-    return 0

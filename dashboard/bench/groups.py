@@ -11,52 +11,23 @@ screen's main statement(s) run directly on a psycopg cursor, no ORM and no forma
   Raw: the request row, the balance row and the 10 latest ledger rows.
 
 Needs migration 8d2f6b0e4c31 (``group_balances``). Read-only:
-``python -m dashboard.bench_groups <database url> [repeat]``.
+``python -m dashboard.cli bench --group groups [--url <database url>] [--repeat N]``.
 """
 
 from __future__ import annotations
 
-import statistics
-import sys
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from dashboard.db import make_engine, to_libpq_url
-from dashboard.core.permissions import GROUP_OFFICER
-from dashboard.services import groups as svc
+from dashboard.bench.harness import Context, Group, Result, time_calls, timed_result
 from dashboard.core.actor import Actor
-
-
-@dataclass
-class Result:
-    scenario: str
-    runs: int
-    median_ms: float
-    p95_ms: float
-    rows: int
-    raw_median_ms: float
-    ratio: float
-
-
-def _p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-
-
-def _time(fn: Callable[[], Any], repeat: int) -> tuple[list[float], Any]:
-    fn()  # warm-up
-    times, out = [], None
-    for _ in range(repeat):
-        started = time.perf_counter()
-        out = fn()
-        times.append((time.perf_counter() - started) * 1000)
-    return times, out
+from dashboard.core.permissions import GROUP_OFFICER
+from dashboard.db import make_engine, to_libpq_url
+from dashboard.services import groups as svc
 
 
 def _context(engine: Engine) -> dict[str, Any]:
@@ -92,7 +63,15 @@ HISTORY = ("(w.status IN ('APPROVED', 'DECLINED', 'PAID') OR (w.status = 'PENDIN
            "(w.expires_at IS NULL OR w.expires_at > now())))")
 
 
-def run(url: str, repeat: int = 50) -> list[Result]:
+SCENARIOS = {
+    "groups_list_admin_open": "ADMIN, every group: first page of open requests",
+    "groups_list_admin_history": "ADMIN, every group: first page of the history",
+    "groups_list_officer_open": "the officer with the most groups: first page of open requests",
+    "groups_view_paid_request": "opening a PAID request of the busiest group",
+}
+
+
+def run(url: str, repeat: int = 30, chosen: list[str] | None = None) -> list[Result]:
     import psycopg
 
     engine = make_engine(url, pool_size=1)
@@ -132,28 +111,20 @@ def run(url: str, repeat: int = 50) -> list[Result]:
     results = []
     try:
         for name, fn, raw_fn in scenarios:
-            times, out = _time(fn, repeat)
-            raw_times, _ = _time(raw_fn, repeat)
+            if chosen is not None and name not in chosen:
+                continue
+            times, out = time_calls(fn, repeat)
+            raw_times, _ = time_calls(raw_fn, repeat)
             rows = len(out.rows) if hasattr(out, "rows") else len(out.ledger)
-            med, raw_med = statistics.median(times), statistics.median(raw_times)
-            results.append(Result(name, repeat, med, _p95(times), rows, raw_med, med / raw_med if raw_med else 0.0))
+            results.append(timed_result(name, times, rows, raw_times))
     finally:
         raw_conn.close()
         engine.dispose()
     return results
 
 
-def main(argv: list[str]) -> int:
-    if not argv:
-        print("usage: python -m dashboard.bench_groups <database url> [repeat]")
-        return 2
-    repeat = int(argv[1]) if len(argv) > 1 else 50
-    print(f"{'scenario':<28} {'runs':>5} {'median ms':>10} {'p95 ms':>8} {'rows':>5} {'raw ms':>8} {'ratio':>6}")
-    for r in run(argv[0], repeat):
-        print(f"{r.scenario:<28} {r.runs:>5} {r.median_ms:>10.3f} {r.p95_ms:>8.3f} {r.rows:>5} "
-              f"{r.raw_median_ms:>8.3f} {r.ratio:>6.2f}")
-    return 0
+def _run(context: Context, chosen: list[str]) -> list[Result]:
+    return run(context.url, repeat=context.repeat, chosen=chosen)
 
 
-if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
+GROUP = Group("groups", "group withdrawal requests: the list and one request, next to raw SQL", SCENARIOS, _run)

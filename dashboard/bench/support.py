@@ -1,4 +1,4 @@
-"""Support inbox benchmark scenarios (issue 7), in the shape of ``dashboard/bench.py``.
+"""Support inbox benchmark scenarios (issue 7), group ``support`` (SQL scenarios, ``dashboard/bench/harness.py``).
 
 - ``support_inbox_first_page``: the inbox's first page, default view (open + in progress, latest
   activity first), no filter: the page's main query.
@@ -7,21 +7,19 @@
 - ``support_thread_open``: the main query of opening a thread (the ticket, its customer, the assignee).
 - ``support_thread_messages``: the thread's messages (latest 500, shown oldest first) with their senders.
 
-Wire them into ``bench.SCENARIOS`` with ``SCENARIOS.update(bench_support.SCENARIOS)``. They only read
-(no new table is touched), so they run against any database: ``python -m dashboard.bench_support <url>
-[repeat]``.
+They only read (no new table is touched), so they run against any database:
+``python -m dashboard.cli bench --group support --url <database url> [--repeat N]``.
 """
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.sql import Select
 from sqlmodel import Session
 
-from dashboard.bench import PAGE_SIZE, Scenario, run_scenario
+from dashboard.bench.harness import PAGE_SIZE, Scenario, scenario_group
 from dashboard.models import SupportMessage, SupportTicket, User
 from dashboard.services import support
 
@@ -74,9 +72,10 @@ def _thread_messages(session: Session, ctx: dict[str, Any]) -> Select:
     return support.messages_query(ctx["ticket_id"])
 
 
-SCENARIOS: dict[str, Scenario] = {
-    s.name: s
-    for s in (
+GROUP = scenario_group(
+    "support",
+    "the support inbox and a thread",
+    (
         Scenario("support_inbox_first_page", "support inbox, first page, open + in progress, latest first",
                  _inbox_first_page),
         Scenario("support_inbox_counts", "support inbox counts: per status, mine, unassigned", _inbox_counts,
@@ -87,27 +86,5 @@ SCENARIOS: dict[str, Scenario] = {
                  setup=_busiest_open_ticket),
         Scenario("support_thread_messages", "a thread's messages with their senders", _thread_messages,
                  setup=_busiest_open_ticket),
-    )
-}
-
-
-def main(argv: list[str]) -> int:
-    from dashboard.db import make_engine
-
-    if not argv:
-        print("usage: python -m dashboard.bench_support <database url> [repeat]")
-        return 2
-    repeat = int(argv[1]) if len(argv) > 1 else 50
-    engine = make_engine(argv[0], pool_size=1)
-    try:
-        for scenario in SCENARIOS.values():
-            r = run_scenario(engine, scenario, repeat)
-            print(f"{r.scenario:<26} runs {r.runs:>4}  median {r.median_ms:>7.3f} ms  p95 {r.p95_ms:>7.3f} ms  "
-                  f"rows {r.rows:>3}  raw {r.raw_median_ms:>7.3f} ms  ratio {r.ratio}")
-    finally:
-        engine.dispose()
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
+    ),
+)
