@@ -20,38 +20,38 @@ from sqlmodel import Session
 
 from dashboard.bench.harness import PAGE_SIZE, Scenario, scenario_group
 from dashboard.models import KycVerification, User
-from dashboard.services import kyc
+from dashboard.kyc import queries, rules
 
 
 def _queue_first_page(session: Session, ctx: dict[str, Any] | None = None) -> Select:
-    return kyc.queue_query(kyc.QueueFilters(), me=None, after=None, limit=PAGE_SIZE + 1)
+    return queries.queue_query(rules.QueueFilters(), me=None, after=None, limit=PAGE_SIZE + 1)
 
 
 def _search_term(session: Session) -> dict[str, Any]:
     """A last name of a customer with an open case, from the middle of the queue (read once, untimed)."""
     kv = KycVerification
     name = session.execute(
-        sa.select(User.last_name).join(kv, kv.user_id == User.id).where(kv.status.in_(kyc.OPEN))
+        sa.select(User.last_name).join(kv, kv.user_id == User.id).where(kv.status.in_(rules.OPEN))
         .order_by(kv.submitted_at, kv.id).offset(100).limit(1)
     ).scalar_one_or_none()
     return {"search": name or "Smith"}
 
 
 def _queue_search(session: Session, ctx: dict[str, Any]) -> Select:
-    filters = kyc.QueueFilters(search=ctx["search"])
-    return kyc.queue_query(filters, me=None, after=None, limit=PAGE_SIZE + 1)
+    filters = rules.QueueFilters(search=ctx["search"])
+    return queries.queue_query(filters, me=None, after=None, limit=PAGE_SIZE + 1)
 
 
 def _oldest_open_case(session: Session) -> dict[str, Any]:
     kv = KycVerification
     case_id = session.execute(
-        sa.select(kv.id).where(kv.status.in_(kyc.OPEN)).order_by(kv.submitted_at, kv.id).limit(1)
+        sa.select(kv.id).where(kv.status.in_(rules.OPEN)).order_by(kv.submitted_at, kv.id).limit(1)
     ).scalar_one()
     return {"case_id": case_id}
 
 
 def _case_open(session: Session, ctx: dict[str, Any]) -> Select:
-    return kyc.case_query(ctx["case_id"])
+    return queries.case_query(ctx["case_id"])
 
 
 GROUP = scenario_group(
