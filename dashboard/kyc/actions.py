@@ -16,7 +16,7 @@ from sqlmodel import Session
 from dashboard.core.actor import Actor
 from dashboard.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from dashboard.core.permissions import Perm, requires
-from dashboard.kyc.queries import CaseView, _case_view, _claim_live, _email_of, _now, review_settings
+from dashboard.kyc.queries import CaseView, _case_view, _claim_live, _email_of, _now, _review_settings
 from dashboard.kyc.rules import (
     AGGREGATE, HIGH_RISK, MAX_DOC_REASON, MAX_MESSAGE, MAX_NOTE, OPEN, REASONS, RETRY, USER_STATUS,
     V, _text, parse_id,
@@ -88,7 +88,7 @@ def _claim(session: Session, actor: Actor, ident: uuid.UUID) -> str:
         return f"Being reviewed by {who} until {until}: you can read it, but only they can decide it now."
     if row.status == V.AWAITING_SECOND_REVIEW and row.first_approved_by_id == actor.user_id:
         return "You gave the first approval: a different compliance officer must confirm it."
-    _, claim_minutes = review_settings(session)
+    _, claim_minutes = _review_settings(session)
     renewing = row.claimed_by_id == actor.user_id and _claim_live(row, now)
     before = {"status": row.status, "claimed_by_id": row.claimed_by_id, "claimed_until": row.claimed_until}
     row.claimed_by_id = actor.user_id

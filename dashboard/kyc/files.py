@@ -7,12 +7,14 @@ from typing import Any
 from sqlmodel import Session
 
 from dashboard.core.actor import Actor
+from dashboard.core.permissions import Perm, requires
 from dashboard.core.storage import ServedFile
 from dashboard.kyc.queries import document_file
 
 PDF = "application/pdf"
 
 
+@requires(Perm.KYC_DOCUMENTS_VIEW)
 def document(session: Session, *, actor: Actor, item_id: Any) -> ServedFile:
     """One KYC document for an officer with ``kyc.documents.view``; ``document_file`` checks the
     permission, finds the file through the row's stored key and audits the view (``kyc.document_viewed``)."""

@@ -31,7 +31,7 @@ def _now(session: Session) -> datetime:
     return session.execute(sa.select(sa.func.now())).scalar_one()
 
 
-def review_settings(session: Session) -> tuple[int, int]:
+def _review_settings(session: Session) -> tuple[int, int]:
     """(SLA hours, claim minutes) from the settings row, with the defaults when it is missing."""
     row = session.execute(sa.select(Settings.kyc_sla_hours, Settings.kyc_claim_minutes).where(Settings.id == 1)).first()
     if row is None:
@@ -138,7 +138,7 @@ def queue_query(filters: QueueFilters, *, me: uuid.UUID | None, after: tuple[dat
     return query.order_by(kv.submitted_at, kv.id).limit(limit)
 
 
-def queue_counts(session: Session) -> dict[str, int]:
+def _queue_counts(session: Session) -> dict[str, int]:
     """Open cases per status (the whole queue; exact, read from the partial index)."""
     kv = KycVerification
     rows = session.execute(
@@ -155,7 +155,7 @@ def list_queue(session: Session, *, actor: Actor, filters: Any = None, after: An
     parsed = parse_filters(filters)
     cursor = optional_cursor(after, CURSOR)
     limit = check_limit(limit, MAX_PAGE_SIZE)
-    sla_hours, _ = review_settings(session)
+    sla_hours, _ = _review_settings(session)
     now = _now(session)
     result = session.execute(queue_query(parsed, me=actor.user_id, after=cursor, limit=limit + 1)).all()
     shown, next_cursor = cut_page(result, limit, lambda r: (r.submitted_at, r.id))
@@ -174,7 +174,7 @@ def list_queue(session: Session, *, actor: Actor, filters: Any = None, after: An
         sa.select(sa.func.count()).where(kv.status.in_(OPEN),
                                          kv.submitted_at < sa.func.now() - timedelta(hours=sla_hours))
     ).scalar_one()
-    return QueuePage(rows=rows, next_cursor=next_cursor, counts=queue_counts(session), overdue=int(overdue),
+    return QueuePage(rows=rows, next_cursor=next_cursor, counts=_queue_counts(session), overdue=int(overdue),
                      sla_hours=sla_hours, filters=parsed)
 
 
@@ -233,7 +233,7 @@ def _case_view(session: Session, actor: Actor, ident: uuid.UUID, notice: str) ->
         raise NotFound("This KYC case does not exist.")
     kv, user, holder_email, first_email = found
     now = _now(session)
-    sla_hours, _ = review_settings(session)
+    sla_hours, _ = _review_settings(session)
     live = _claim_live(kv, now)
     held_by = holder_email if live and kv.claimed_by_id != actor.user_id else ""
     is_open = kv.status in OPEN

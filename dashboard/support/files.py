@@ -7,6 +7,7 @@ from typing import Any
 from sqlmodel import Session
 
 from dashboard.core.actor import Actor
+from dashboard.core.permissions import Perm, requires
 from dashboard.core.storage import ServedFile
 from dashboard.services.support import attachment_file
 
@@ -14,6 +15,7 @@ from dashboard.services.support import attachment_file
 INLINE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "application/pdf"})
 
 
+@requires(Perm.SUPPORT_VIEW)
 def attachment(session: Session, *, actor: Actor, item_id: Any) -> ServedFile:
     """The attachment of one support message for staff with ``support.view``; ``attachment_file``
     checks the permission, refuses types that are not served, and audits the view

@@ -8,6 +8,7 @@ from typing import Any
 from sqlmodel import Session
 
 from dashboard.core.actor import Actor
+from dashboard.core.permissions import Perm, requires
 from dashboard.core.storage import ServedFile
 from dashboard.services.transactions import proof_file
 
@@ -19,9 +20,11 @@ def _proof(session: Session, actor: Actor, kind: str, item_id: Any) -> ServedFil
     return ServedFile(found.path, found.media_type, found.file_name)
 
 
+@requires(Perm.TRANSACTIONS_VIEW)
 def gift_card_proof(session: Session, *, actor: Actor, item_id: Any) -> ServedFile:
     return _proof(session, actor, "gift-card", item_id)
 
 
+@requires(Perm.TRANSACTIONS_VIEW)
 def transaction_proof(session: Session, *, actor: Actor, item_id: Any) -> ServedFile:
     return _proof(session, actor, "transaction", item_id)
