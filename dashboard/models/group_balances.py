@@ -12,7 +12,7 @@ aggregate per statement, not one update per row.
 so no code path can take a balance below zero. The trigger updates the group's row, which also
 serialises concurrent debits of one group.
 
-``services.groups.rebuild_group_balances(session)`` recomputes every row from the ledger (after a
+``groups.balances.rebuild_group_balances(session)`` recomputes every row from the ledger (after a
 load that bypassed triggers, or to verify them).
 """
 
