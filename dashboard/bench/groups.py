@@ -24,10 +24,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from dashboard.bench.harness import Context, Group, Result, time_calls, timed_result
+from dashboard.groups import queries
+from dashboard.groups.access import officer_group_ids
 from dashboard.core.actor import Actor
 from dashboard.core.permissions import GROUP_OFFICER
 from dashboard.db import make_engine, to_libpq_url
-from dashboard.services import groups as svc
 
 
 def _context(engine: Engine) -> dict[str, Any]:
@@ -93,16 +94,15 @@ def run(url: str, repeat: int = 30, chosen: list[str] | None = None) -> list[Res
 
     officer_groups = []
     with Session(engine) as s:
-        officer_groups = svc.officer_group_ids(s, ctx["officer"].user_id)
+        officer_groups = officer_group_ids(s, ctx["officer"].user_id)
     scenarios = [
-        ("groups_list_admin_open", service(svc.list_requests, actor=ctx["admin"], query=svc.parse_query("open")),
+        ("groups_list_admin_open", service(queries.list_requests, actor=ctx["admin"], tab="open"),
          raw((LIST_RAW.format(where=OPEN), {}))),
-        ("groups_list_admin_history", service(svc.list_requests, actor=ctx["admin"],
-                                              query=svc.parse_query("history")),
+        ("groups_list_admin_history", service(queries.list_requests, actor=ctx["admin"], tab="history"),
          raw((LIST_RAW.format(where=HISTORY), {}))),
-        ("groups_list_officer_open", service(svc.list_requests, actor=ctx["officer"], query=svc.parse_query("open")),
+        ("groups_list_officer_open", service(queries.list_requests, actor=ctx["officer"], tab="open"),
          raw((LIST_RAW.format(where="w.group_id = ANY(%(g)s) AND " + OPEN), {"g": officer_groups}))),
-        ("groups_view_paid_request", service(svc.open_request, actor=ctx["viewer"], request_id=str(ctx["request"])),
+        ("groups_view_paid_request", service(queries.open_request, actor=ctx["viewer"], request_id=str(ctx["request"])),
          raw(("SELECT * FROM withdrawal_request WHERE id = %(w)s", {"w": ctx["request"]}),
              ("SELECT balance_kobo FROM group_balances WHERE group_id = %(g)s", {"g": ctx["group"]}),
              (("SELECT id, created_at, type, amount_kobo, reference FROM ledger_entry WHERE group_id = %(g)s "

@@ -94,6 +94,18 @@ class ListState(rx.State, mixin=True):
     def _clear_item(self) -> None:
         """Forget the open item's vars."""
 
+    async def _on_load(self) -> None:
+        """Page load only, before the open item and the first page: read what the screen shows beside
+        the list (e.g. the choices of a filter select)."""
+
+    def _url_params(self) -> dict[str, str]:
+        """What the address bar keeps: the applied filters and the open item (a screen with tabs adds
+        its tab, and reads it back in ``_filters_from_url``)."""
+        params = {key: value for key, value in self.filters.items() if value}
+        if self.open_id:
+            params[self.spec.item_param] = self.open_id
+        return params
+
     # --- the mechanism --------------------------------------------------------------------------------
     @rx.var
     def has_prev(self) -> bool:
@@ -169,9 +181,7 @@ class ListState(rx.State, mixin=True):
         self._clear_item()
 
     def _url(self) -> str:
-        params = {key: value for key, value in self.filters.items() if value}
-        if self.open_id:
-            params[self.spec.item_param] = self.open_id
+        params = self._url_params()
         return self.screen.route + (f"?{urlencode(params)}" if params else "")
 
     def _sync_url(self) -> rx.event.EventSpec:
@@ -206,6 +216,7 @@ class ListState(rx.State, mixin=True):
         self.loading = True
         self.item_loading = bool(item)
         yield
+        await self._on_load()
         if item:
             if isinstance(item, str) and len(item) <= 64:
                 await self._show_item(item.strip())

@@ -63,8 +63,8 @@ SUPPORT_SCREEN = Screen(SUPPORT, "Support inbox", "inbox", "Answer and route cus
                         "dashboard.pages.support:support_page",
                         "dashboard.pages.support:SupportState.load_support")
 GROUPS_SCREEN = Screen(GROUPS, "Group approvals", "users", "Sign off group treasury withdrawals.", Perm.GROUPS_VIEW,
-                       "dashboard.pages.groups:groups_page",
-                       "dashboard.pages.groups:GroupsState.load_groups")
+                       "dashboard.groups.view:groups_page",
+                       "dashboard.groups.state:GroupsState.load")
 AUDIT_SCREEN = Screen(AUDIT, "Audit log", "scroll-text", "Every back-office action, tamper-evident.", Perm.AUDIT_VIEW,
                       "dashboard.pages.audit:audit_page",
                       "dashboard.pages.audit:AuditState.load_audit", "records")

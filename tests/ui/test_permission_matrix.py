@@ -201,7 +201,7 @@ CASES = [(cls, name, caller) for cls, name in HANDLERS for caller in CALLERS]
 )
 def test_handler_outcome_matches_the_permission_table(cls, name, caller, tokens, use_matrix_engine) -> None:
     fn = cls.event_handlers[name].fn
-    perm = permission_of(cls, fn)
+    perm = permission_of(cls, fn)  # guarded(SCREEN): the permission of the screen the state declares
     assert perm is not None, f"{cls.__name__}.{name} has no permission decision"
     required = _positional_params(cls, name)
 

@@ -16,15 +16,18 @@ def _control_id(prefix: str, name: str) -> str:
     return f"{prefix}-filter-{name.replace('_', '-')}"
 
 
-def filter_select(state: Any, prefix: str, name: str, label_text: str, items: list[tuple[str, str]],
+def filter_select(state: Any, prefix: str, name: str, label_text: str, items: list[tuple[str, str]] | rx.Var,
                   width: str = "11rem", all_text: str = "All") -> rx.Component:
-    """A select of ``(value, text)`` items with an "All" item; shows the applied value."""
+    """A select of ``(value, text)`` items, or of a list Var of ``{"id", "name"}`` rows read at run time,
+    with an "All" item; shows the applied value."""
     control_id = _control_id(prefix, name)
+    options = ([rx.foreach(items, lambda o: rx.select.item(o["name"], value=o["id"]))] if isinstance(items, rx.Var)
+               else [rx.select.item(t, value=v) for v, t in items])
     return labelled(
         label_text,
         rx.select.root(
             rx.select.trigger(width=width, id=control_id),
-            rx.select.content(rx.select.item(all_text, value=ALL), *[rx.select.item(t, value=v) for v, t in items]),
+            rx.select.content(rx.select.item(all_text, value=ALL), *options),
             name=name,
             default_value=rx.cond(state.filters[name] != "", state.filters[name], ALL),
         ),

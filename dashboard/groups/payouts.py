@@ -1,4 +1,4 @@
-"""Payout providers: the interface the group-withdrawal service calls, and a sandbox.
+"""Payout providers: the interface the group-withdrawal actions call, and a sandbox.
 
 ``PayoutProvider.send(reference=..., amount_kobo=..., beneficiary=...)`` returns a ``ProviderResult``:
 
