@@ -20,19 +20,21 @@ from dashboard.db import run_db
 from dashboard.groups import actions, queries, rules
 from dashboard.ui import screens
 from dashboard.ui.auth_state import SCREEN, AuthState, current_actor, guarded
-from dashboard.ui.forms import choice_arg, form_fields
+from dashboard.ui.forms import form_fields
+from dashboard.ui.dialog_state import DialogState
 from dashboard.ui.list_state import ListSpec, ListState
 from dashboard.ui.screens import Screen
 
 SAVE_ERROR = "The action could not be saved (database error). Nothing was changed; try again."
 MAX_GROUPS_IN_FILTER = 500
-DIALOGS = ("decline", "pay")
 EMPTY_ACTIONS = {"can_approve": "", "why_approve": "", "can_decline": "", "why_decline": "", "can_pay": "",
                  "why_pay": ""}
 
 
-class GroupsState(ListState, AuthState):
+class GroupsState(ListState, DialogState, AuthState):
     screen: ClassVar[Screen] = screens.GROUPS_SCREEN
+    dialogs: ClassVar[tuple[str, ...]] = ("decline", "pay")
+    dialog_perm: ClassVar[str] = Perm.GROUPS_APPROVE
     spec: ClassVar[ListSpec] = ListSpec(filter_keys=("status", "group"), item_param="request",
                                         item_noun="Requests", order_note=", newest first")
 
@@ -49,11 +51,6 @@ class GroupsState(ListState, AuthState):
     payouts: list[dict[str, str]] = []
     recoveries: list[dict[str, str]] = []
     actions: dict[str, str] = dict(EMPTY_ACTIONS)
-
-    # the open dialog: "decline", "pay" or ""
-    dialog: str = ""
-    dialog_error: str = ""
-    busy: bool = False
 
     @rx.var
     def decline_open(self) -> bool:
@@ -98,8 +95,10 @@ class GroupsState(ListState, AuthState):
         self.summary, self.balance = {}, ""
         self.ledger, self.members, self.timeline, self.payouts, self.recoveries = [], [], [], [], []
         self.actions = dict(EMPTY_ACTIONS)
-        self.dialog = ""
-        self.dialog_error = ""
+        self._close_dialog()
+
+    def _why_not_dialog(self, which: str) -> str:
+        return "" if self.open_id else "Open a request first."
 
     async def _act(self, fn: Any, **kwargs: Any) -> Any:
         """Run one action on the open request, then show it again whatever happened. None when refused
@@ -107,11 +106,7 @@ class GroupsState(ListState, AuthState):
         if not self.open_id:
             self.dialog_error = "Open a request first."
             return None
-        self.busy = True
-        try:
-            ok, result = await self._run(fn, into="dialog_error", failure=SAVE_ERROR, request_id=self.open_id, **kwargs)
-        finally:
-            self.busy = False
+        ok, result = await self._submit(fn, failure=SAVE_ERROR, request_id=self.open_id, **kwargs)
         await self._show_item(self.open_id)
         return result if ok else None
 
@@ -141,21 +136,6 @@ class GroupsState(ListState, AuthState):
             yield rx.toast.success(f"Approved: quorum reached ({result.approvals} of {result.required}).")
         else:
             yield rx.toast.success(f"Approval recorded ({result.approvals} of {result.required}).")
-
-    @guarded(Perm.GROUPS_APPROVE)
-    async def ask(self, which: Any):
-        """Open the decline or the pay-out dialog for the open request."""
-        wanted = choice_arg(which, DIALOGS, "dialog")
-        if not self.open_id:
-            return
-        self.dialog_error = ""
-        self.dialog = wanted
-
-    @guarded(Perm.GROUPS_APPROVE)
-    async def dialog_changed(self, value: Any):
-        if value is False:
-            self.dialog = ""
-            self.dialog_error = ""
 
     @guarded(Perm.GROUPS_APPROVE)
     async def submit_decline(self, form_data: Any):

@@ -194,8 +194,8 @@ def _decision_bar() -> rx.Component:
         K.officer_permissions.contains(REVIEW_PERMISSION) & K.can_decide,
         rx.hstack(
             rx.button(rx.icon("check", size=15), rx.cond(awaiting, "Confirm approval (second review)", "Approve"),
-                      on_click=K.ask_approve, color_scheme="green", custom_attrs={"data-testid": "kyc-approve"}),
-            rx.button(rx.icon("x", size=15), "Reject…", on_click=K.ask_reject, color_scheme="red", variant="soft",
+                      on_click=K.ask("approve"), color_scheme="green", custom_attrs={"data-testid": "kyc-approve"}),
+            rx.button(rx.icon("x", size=15), "Reject…", on_click=K.ask("reject"), color_scheme="red", variant="soft",
                       custom_attrs={"data-testid": "kyc-reject"}),
             rx.cond(s["mine"] == "yes",
                     rx.button("Release to queue", on_click=K.release_case, variant="soft", color_scheme="gray",
@@ -289,8 +289,8 @@ def _reject_dialog() -> rx.Component:
             max_width="34rem",
             custom_attrs={"data-testid": "kyc-reject-dialog"},
         ),
-        open=K.reject_open,
-        on_open_change=K.set_reject_open,
+        open=K.dialog == "reject",
+        on_open_change=K.dialog_changed,
     )
 
 
@@ -321,8 +321,8 @@ def _doc_reject_dialog() -> rx.Component:
             ),
             max_width="28rem",
         ),
-        open=K.doc_reject_open,
-        on_open_change=K.set_doc_reject_open,
+        open=K.dialog == "doc_reject",
+        on_open_change=K.dialog_changed,
     )
 
 
@@ -347,8 +347,8 @@ def case_view() -> rx.Component:
         rx.grid(_checks_card(), _timeline_card(), columns=rx.breakpoints(initial="1", lg="2"), spacing="3",
                 width="100%"),
         confirm_dialog(
-            open=K.approve_open,
-            on_open_change=K.set_approve_open,
+            open=K.dialog == "approve",
+            on_open_change=K.dialog_changed,
             title=rx.cond(K.summary["status"] == "AWAITING_SECOND_REVIEW", "Confirm the second review?",
                           "Approve this case?"),
             description=rx.cond(

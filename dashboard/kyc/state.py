@@ -18,6 +18,7 @@ from dashboard.kyc import actions, queries, rules
 from dashboard.ui import screens
 from dashboard.ui.auth_state import AuthState, current_actor, guarded
 from dashboard.ui.forms import form_fields, id_arg
+from dashboard.ui.dialog_state import DialogState
 from dashboard.ui.list_state import ListSpec, ListState
 from dashboard.ui.screens import Screen
 from dashboard.models.enums import label
@@ -25,8 +26,10 @@ from dashboard.models.enums import label
 SAVE_ERROR = "The decision could not be saved (database error). Nothing was changed; try again."
 
 
-class KycState(ListState, AuthState):
+class KycState(ListState, DialogState, AuthState):
     screen: ClassVar[Screen] = screens.KYC_SCREEN
+    dialogs: ClassVar[tuple[str, ...]] = ("approve", "reject")
+    dialog_perm: ClassVar[str] = Perm.KYC_REVIEW
     spec: ClassVar[ListSpec] = ListSpec(filter_keys=rules.FILTER_KEYS, item_param="case", item_noun="Cases",
                                         order_note=", oldest first", page_size=rules.PAGE_SIZE)
 
@@ -44,14 +47,9 @@ class KycState(ListState, AuthState):
     checks: list[dict[str, str]] = []
     timeline: list[dict[str, str]] = []
 
-    # dialogs
-    approve_open: bool = False
-    reject_open: bool = False
-    doc_reject_open: bool = False
+    # the document being rejected (dialog "doc_reject")
     doc_reject_id: str = ""
     doc_reject_name: str = ""
-    dialog_error: str = ""
-    busy: bool = False
 
     # --- the list mechanism's hooks ---------------------------------------------------------------
     async def _fetch(self, after: str | None) -> Page:
@@ -84,21 +82,18 @@ class KycState(ListState, AuthState):
         self.can_decide = False
         self.summary, self.applicant = {}, {}
         self.comparison, self.documents, self.checks, self.timeline = [], [], [], []
-        self.approve_open = self.reject_open = self.doc_reject_open = False
-        self.dialog_error = ""
+        self._close_dialog()
+
+    def _why_not_dialog(self, which: str) -> str:
+        return "" if self.open_id else "Open a case first."
 
     async def _decide(self, fn: Any, **kwargs: Any) -> bool:
         """Run one decision on the open case; on success re-read the case."""
         if not self.open_id:
             self.dialog_error = "Open a case first."
             return False
-        self.busy = True
-        try:
-            ok, _ = await self._run(fn, into="dialog_error", failure=SAVE_ERROR, case_id=self.open_id, **kwargs)
-        finally:
-            self.busy = False
+        ok, _ = await self._submit(fn, failure=SAVE_ERROR, case_id=self.open_id, **kwargs)
         if ok:
-            self.dialog_error = ""
             await self._show_item(self.open_id)
         return ok
 
@@ -139,7 +134,7 @@ class KycState(ListState, AuthState):
         self.doc_reject_id = doc
         self.doc_reject_name = match.get("type_label", "")
         self.dialog_error = ""
-        self.doc_reject_open = True
+        self.dialog = "doc_reject"
 
     @guarded(Perm.KYC_REVIEW)
     async def submit_document_rejection(self, form_data: Any):
@@ -149,26 +144,8 @@ class KycState(ListState, AuthState):
             return
         if await self._decide(actions.decide_document, document_id=self.doc_reject_id, decision="REJECT",
                               reason=reason):
-            self.doc_reject_open = False
+            self._close_dialog()
             yield rx.toast.success("Document rejected.")
-
-    @guarded(Perm.KYC_REVIEW)
-    async def set_doc_reject_open(self, value: Any):
-        if value is False:
-            self.doc_reject_open = False
-            self.dialog_error = ""
-
-    @guarded(Perm.KYC_REVIEW)
-    async def ask_approve(self):
-        if self.open_id:
-            self.dialog_error = ""
-            self.approve_open = True
-
-    @guarded(Perm.KYC_REVIEW)
-    async def set_approve_open(self, value: Any):
-        if value is False:
-            self.approve_open = False
-            self.dialog_error = ""
 
     @guarded(Perm.KYC_REVIEW)
     async def confirm_approve(self):
@@ -176,24 +153,12 @@ class KycState(ListState, AuthState):
         second = self.summary.get("status") == "AWAITING_SECOND_REVIEW"
         if not await self._decide(actions.confirm_second_review if second else actions.approve):
             return
-        self.approve_open = False
+        self._close_dialog()
         if self.summary.get("status", "") == "AWAITING_SECOND_REVIEW":
             yield rx.toast.success("First approval recorded. A second compliance officer must confirm it.")
         else:
             yield rx.toast.success("Case approved. The customer is verified.")
         await self._back_to_first_page()
-
-    @guarded(Perm.KYC_REVIEW)
-    async def ask_reject(self):
-        if self.open_id:
-            self.dialog_error = ""
-            self.reject_open = True
-
-    @guarded(Perm.KYC_REVIEW)
-    async def set_reject_open(self, value: Any):
-        if value is False:
-            self.reject_open = False
-            self.dialog_error = ""
 
     @guarded(Perm.KYC_REVIEW)
     async def submit_reject(self, form_data: Any):
@@ -206,7 +171,7 @@ class KycState(ListState, AuthState):
         if not await self._decide(actions.reject, reason_code=form["reason_code"], message=form["message"],
                                   internal_note=form["internal_note"]):
             return
-        self.reject_open = False
+        self._close_dialog()
         retry = self.summary.get("status") == "RESUBMIT_REQUIRED"
         yield rx.toast.success("Resubmission requested." if retry else "Case rejected.")
         await self._back_to_first_page()

@@ -45,6 +45,8 @@ PUBLIC = screens.PUBLIC
 # ``guarded(SCREEN)``: the permission of the screen the state declares (``screen = screens.X_SCREEN``),
 # so a handler shared by every list screen still checks the screen's own permission.
 SCREEN = "<the screen's permission>"
+# ``guarded(DIALOGS)``: the permission the state names in ``dialog_perm`` (the decision dialogs' own).
+DIALOGS = "<the dialogs' permission>"
 FAILED = "The server could not complete this. Nothing was changed; try again in a moment."
 
 _current_actor: contextvars.ContextVar[Actor | None] = contextvars.ContextVar("current_actor", default=None)
@@ -65,6 +67,9 @@ def permission_of(state_cls: type, handler: Callable[..., Any]) -> str | None:
     if perm == SCREEN:
         screen = getattr(state_cls, "screen", None)
         return screen.perm if isinstance(screen, screens.Screen) else None
+    if perm == DIALOGS:
+        named = getattr(state_cls, "dialog_perm", None)
+        return named if isinstance(named, str) and named != DIALOGS else None
     return perm
 
 

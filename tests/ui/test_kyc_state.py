@@ -105,7 +105,7 @@ def test_open_case_claims_it_and_a_url_opens_it_directly(app_engine: Engine) -> 
     other = kyc_state(app_engine)
     run_handler(other.open_item(c["id"]))
     assert other.open_id == c["id"] and not other.can_decide and "Being reviewed by" in other.case_notice
-    run_handler(other.ask_approve())
+    run_handler(other.ask("approve"))
     run_handler(other.confirm_approve())
     assert "being reviewed by" in other.dialog_error
     assert case_status(app_engine, c["id"]) == "UNDER_REVIEW"
@@ -116,12 +116,12 @@ def test_reject_with_a_retry_reason_leaves_the_queue(app_engine: Engine) -> None
     state = kyc_state(app_engine)
     run_handler(state.load())
     run_handler(state.open_item(c["id"]))
-    run_handler(state.ask_reject())
-    assert state.reject_open
+    run_handler(state.ask("reject"))
+    assert state.dialog == "reject"
     run_handler(state.submit_reject({"reason_code": "", "message": "", "internal_note": ""}))
-    assert "reason" in state.dialog_error and state.reject_open
+    assert "reason" in state.dialog_error and state.dialog == "reject"
     run_handler(state.submit_reject({"reason_code": "GLARE", "message": "", "internal_note": "note"}))
-    assert not state.reject_open and state.summary["status"] == "RESUBMIT_REQUIRED"
+    assert not state.dialog == "reject" and state.summary["status"] == "RESUBMIT_REQUIRED"
     assert c["id"] not in [r["id"] for r in state.rows]
     with Session(app_engine) as session:
         assert session.get(m.User, c["user_id"]).kyc_status == "RESUBMIT_REQUIRED"
@@ -132,17 +132,17 @@ def test_document_decisions_and_approval(app_engine: Engine) -> None:
     state = kyc_state(app_engine)
     run_handler(state.open_item(c["id"]))
     run_handler(state.ask_reject_document(c["doc"]))
-    assert state.doc_reject_open
+    assert state.dialog == "doc_reject"
     run_handler(state.submit_document_rejection({"doc_reason": ""}))
-    assert state.dialog_error and state.doc_reject_open
-    run_handler(state.set_doc_reject_open(False))
+    assert state.dialog_error and state.dialog == "doc_reject"
+    run_handler(state.dialog_changed(False))
     events = run_handler(state.approve_document(c["doc"]))
     assert toasted(events, "Document approved.") and state.documents[0]["status"] == "APPROVED"
     events = run_handler(state.approve_document(str(uuid.uuid4())))
     assert toasted(events, "That document does not exist.", "error")
-    run_handler(state.ask_approve())
+    run_handler(state.ask("approve"))
     run_handler(state.confirm_approve())
-    assert state.summary["status"] == "APPROVED" and not state.approve_open and not state.can_decide
+    assert state.summary["status"] == "APPROVED" and not state.dialog == "approve" and not state.can_decide
 
 
 def test_four_eyes_in_the_page(app_engine: Engine) -> None:
@@ -172,9 +172,9 @@ def test_bad_arguments_give_messages_and_write_nothing(app_engine: Engine, junk:
     run_handler(state.submit_reject(junk))
     run_handler(state.submit_document_rejection(junk))
     run_handler(state.apply_filters(junk))
-    run_handler(state.set_approve_open(junk))
+    run_handler(state.dialog_changed(junk))
     assert snapshot(app_engine) == before
-    assert state.open_id == "" and not state.approve_open
+    assert state.open_id == "" and not state.dialog == "approve"
     assert c["id"] in [r["id"] for r in state.rows]
 
 
@@ -182,11 +182,10 @@ HANDLER_CALLS = [
     ("open_item", lambda c: [c["id"]]), ("approve_document", lambda c: [c["doc"]]),
     ("ask_reject_document", lambda c: [c["doc"]]), ("submit_document_rejection", lambda c: [{"doc_reason": "x"}]),
     ("confirm_approve", lambda c: []), ("submit_reject", lambda c: [{"reason_code": "GLARE"}]),
-    ("release_case", lambda c: []), ("ask_approve", lambda c: []), ("ask_reject", lambda c: []),
+    ("release_case", lambda c: []), ("ask", lambda c: ["approve"]),
     ("load", lambda c: []), ("refresh", lambda c: []), ("apply_filters", lambda c: [{"search": "x"}]), ("next_page", lambda c: []),
     ("prev_page", lambda c: []), ("first_page", lambda c: []), ("clear_filters", lambda c: []),
-    ("close_item", lambda c: []), ("set_approve_open", lambda c: [False]), ("set_reject_open", lambda c: [False]),
-    ("set_doc_reject_open", lambda c: [False]),
+    ("close_item", lambda c: []), ("dialog_changed", lambda c: [False]),
 ]
 
 
