@@ -11,10 +11,9 @@ import reflex as rx
 from dashboard.groups.rules import MAX_REASON
 from dashboard.groups.state import GroupsState
 from dashboard.ui import screens
-from dashboard.ui.components import error_callout, layout, page_header
 from dashboard.ui.components.confirm import confirm_dialog
 from dashboard.ui.components.data_table import data_table, labelled, status_badge
-from dashboard.ui.components.filters import filter_form, filter_select, list_pager
+from dashboard.ui.components.filters import filter_form, filter_select, list_pager, list_screen
 from dashboard.ui.components.page import empty_state
 
 SCREEN = screens.GROUPS_SCREEN
@@ -224,14 +223,4 @@ def _decline_dialog() -> rx.Component:
 
 
 def groups_page() -> rx.Component:
-    return layout(
-        page_header(SCREEN.title, SCREEN.summary),
-        rx.cond(G.error != "", error_callout(G.error)),
-        rx.cond(G.item_error != "", error_callout(G.item_error)),
-        rx.cond(
-            G.open_id != "",
-            _request_view(),
-            rx.cond(G.item_loading, rx.center(rx.spinner(size="3"), padding="3rem"), _list()),
-        ),
-        active=SCREEN.route,
-    )
+    return list_screen(G, _list(), _request_view())

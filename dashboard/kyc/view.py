@@ -14,11 +14,9 @@ from dashboard.kyc import rules
 from dashboard.kyc.case_view import RISK_COLOURS, SLA_COLOURS, STATUS_COLOURS, case_view
 from dashboard.kyc.state import KycState as K
 from dashboard.models.enums import IdDocumentType, RiskLevel, label
-from dashboard.ui.components import error_callout, layout, page_header
 from dashboard.ui.components.data_table import data_table, status_badge
-from dashboard.ui.components.filters import filter_form, filter_input, filter_select, list_pager
+from dashboard.ui.components.filters import filter_form, filter_input, filter_select, list_pager, list_screen
 from dashboard.ui.components.page import empty_state
-from dashboard.ui.screens import KYC_SCREEN as SCREEN
 
 P = "kyc"
 
@@ -121,14 +119,4 @@ def _queue() -> rx.Component:
 
 
 def kyc_page() -> rx.Component:
-    return layout(
-        page_header(SCREEN.title, SCREEN.summary),
-        rx.cond(K.error != "", error_callout(K.error)),
-        rx.cond(K.item_error != "", error_callout(K.item_error)),
-        rx.cond(
-            K.open_id != "",
-            case_view(),
-            rx.cond(K.item_loading, rx.center(rx.spinner(size="3"), padding="3rem"), _queue()),
-        ),
-        active=SCREEN.route,
-    )
+    return list_screen(K, _queue(), case_view())

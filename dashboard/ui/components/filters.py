@@ -9,6 +9,8 @@ from typing import Any
 import reflex as rx
 
 from dashboard.ui.components.data_table import filter_bar, labelled, pager
+from dashboard.ui.components.layout import layout
+from dashboard.ui.components.page import error_callout, page_header
 from dashboard.ui.forms import ALL
 
 
@@ -80,3 +82,21 @@ def list_pager(state: Any, prefix: str) -> rx.Component:
                                                      color_scheme="gray", size="2"))
     return pager(label=state.page_label, has_prev=state.has_prev, has_next=state.has_next, on_prev=state.prev_page,
                  on_next=state.next_page, loading=state.loading, extra=first, test_id=f"{prefix}-pager")
+
+
+def list_screen(state: Any, list_view: rx.Component, item_view: rx.Component,
+                *header_actions: rx.Component) -> rx.Component:
+    """A list screen's page: the shell, the screen's title, what failed, and either the open item, a
+    spinner while it opens, or the list."""
+    screen = state.screen
+    return layout(
+        page_header(screen.title, screen.summary, *header_actions),
+        rx.cond(state.error != "", error_callout(state.error)),
+        rx.cond(state.item_error != "", error_callout(state.item_error)),
+        rx.cond(
+            state.open_id != "",
+            item_view,
+            rx.cond(state.item_loading, rx.center(rx.spinner(size="3"), padding="3rem"), list_view),
+        ),
+        active=screen.route,
+    )
