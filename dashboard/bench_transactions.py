@@ -37,7 +37,10 @@ from sqlmodel import Session
 
 from dashboard.bench import Result, Scenario, _admin, _bench_database, _percentile, _print_table, prepare_database, run_scenario
 from dashboard.db import make_engine, to_libpq_url, to_sqlalchemy_url
-from dashboard.services import transactions as svc
+from dashboard.transactions import actions, queries
+from dashboard.transactions.bulk import decide_many
+from dashboard.transactions.queue_sql import page_query
+from dashboard.transactions.rules import PAGE_SIZE, Queue, parse_filters
 from dashboard.core.actor import Actor
 
 
@@ -46,7 +49,7 @@ def _page(queue: str, filters: dict[str, str] | None = None):
         wanted = dict(filters or {})
         if wanted.get("user") == "{email}":
             wanted["user"] = ctx["email"]
-        return svc.page_query(svc.Queue(queue), svc.parse_filters(queue, wanted), limit=svc.PAGE_SIZE + 1)
+        return page_query(Queue(queue), parse_filters(queue, wanted), limit=PAGE_SIZE + 1)
     return build
 
 
@@ -103,12 +106,12 @@ def _time(fn, repeat: int) -> list[float]:
 def service_reads(engine: Engine, repeat: int) -> list[Result]:
     results = []
     with Session(engine) as session:
-        for queue in svc.Queue:
-            timings = _time(lambda: svc.list_queue(session, actor=VIEWER, queue=queue), repeat)
-            rows = len(svc.list_queue(session, actor=VIEWER, queue=queue).rows)
+        for queue in Queue:
+            timings = _time(lambda: queries.list_queue(session, actor=VIEWER, queue=queue), repeat)
+            rows = len(queries.list_queue(session, actor=VIEWER, queue=queue).rows)
             results.append(Result(f"svc_{queue.value}_first_page", repeat, round(statistics.median(timings), 3),
                                   round(_percentile(timings, 95), 3), rows))
-        timings = _time(lambda: svc.queue_counts(session, actor=VIEWER), repeat)
+        timings = _time(lambda: queries.queue_counts(session, actor=VIEWER), repeat)
         results.append(Result("svc_queue_counts", repeat, round(statistics.median(timings), 3),
                               round(_percentile(timings, 95), 3), 3))
         session.rollback()
@@ -209,7 +212,7 @@ def writes(server_url: str, profile: str, repeat: int) -> list[Result]:
                 raws.append(_raw_approval_ms(libpq, item))
                 start = time.perf_counter()
                 with sessions() as s:
-                    svc.decide(s, actor=actor, queue="deposits", item_id=item, action="approve")
+                    actions.decide(s, actor=actor, queue="deposits", item_id=item, action="approve")
                 singles.append((time.perf_counter() - start) * 1000)
             if singles:
                 med = statistics.median(singles)
@@ -222,7 +225,8 @@ def writes(server_url: str, profile: str, repeat: int) -> list[Result]:
                 if len(chunk) < 100:
                     break
                 start = time.perf_counter()
-                report = svc.decide_many(sessions=sessions, actor=actor, queue="deposits", item_ids=chunk,
+                with Session(engine) as outer:
+                    report = decide_many(outer, sessions=sessions, actor=actor, queue="deposits", item_ids=chunk,
                                          action="approve")
                 bulk.append((time.perf_counter() - start) * 1000)
                 if report.done != 100:

@@ -21,7 +21,7 @@ from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from dashboard.db import run_db
-from dashboard.services import transactions as tx_service
+from dashboard.transactions import queries as tx_service
 from dashboard.core.errors import DomainError, InvalidInput, NotAllowed, NotAuthenticated, NotFound
 
 log = logging.getLogger(__name__)

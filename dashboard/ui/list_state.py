@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import urlencode
@@ -93,6 +94,13 @@ class ListState(rx.State, mixin=True):
 
     def _clear_item(self) -> None:
         """Forget the open item's vars."""
+
+    def _screen_params(self) -> dict[str, str]:
+        """What the screen keeps in the URL besides the filters and the open item (e.g. its open tab)."""
+        return {}
+
+    def _restore_screen_params(self, params: Mapping[str, Any]) -> None:
+        """Page load: take back what ``_screen_params`` wrote (before the filters are read)."""
 
     # --- the mechanism --------------------------------------------------------------------------------
     @rx.var
@@ -169,7 +177,7 @@ class ListState(rx.State, mixin=True):
         self._clear_item()
 
     def _url(self) -> str:
-        params = {key: value for key, value in self.filters.items() if value}
+        params = self._screen_params() | {key: value for key, value in self.filters.items() if value}
         if self.open_id:
             params[self.spec.item_param] = self.open_id
         return self.screen.route + (f"?{urlencode(params)}" if params else "")
@@ -192,6 +200,7 @@ class ListState(rx.State, mixin=True):
     @guarded(SCREEN, opens_page=True)
     async def load(self):
         """Page load: filters and the open item from the URL, then the first page."""
+        self._restore_screen_params(self.router.url.query_parameters)
         wanted = self._filters_from_url()
         item = self.router.url.query_parameters.get(self.spec.item_param, "")
         self._forget_item()
@@ -216,8 +225,8 @@ class ListState(rx.State, mixin=True):
 
     @guarded(SCREEN)
     async def apply_filters(self, form_data: Any):
-        wanted = form_fields(form_data, self.spec.filter_keys, max_length=MAX_FILTER)
-        try:
+        try:  # an unreadable form or a refused filter: the message goes under the filter bar
+            wanted = form_fields(form_data, self.spec.filter_keys, max_length=MAX_FILTER)
             active = self._count_filters(wanted)
         except InvalidInput as exc:
             self.filter_error = str(exc)
