@@ -37,7 +37,10 @@ from dashboard.bench.harness import (
 )
 from dashboard.core.actor import Actor
 from dashboard.db import make_engine, to_libpq_url
-from dashboard.services import transactions as svc
+from dashboard.transactions import actions, queries
+from dashboard.transactions.bulk import decide_many
+from dashboard.transactions.queue_sql import page_query
+from dashboard.transactions.rules import PAGE_SIZE, Queue, parse_filters
 
 
 def _page(queue: str, filters: dict[str, str] | None = None):
@@ -45,7 +48,7 @@ def _page(queue: str, filters: dict[str, str] | None = None):
         wanted = dict(filters or {})
         if wanted.get("user") == "{email}":
             wanted["user"] = ctx["email"]
-        return svc.page_query(svc.Queue(queue), svc.parse_filters(queue, wanted), limit=svc.PAGE_SIZE + 1)
+        return page_query(Queue(queue), parse_filters(queue, wanted), limit=PAGE_SIZE + 1)
     return build
 
 
@@ -73,7 +76,7 @@ SQL_SCENARIOS: tuple[Scenario, ...] = (
 
 
 VIEWER = Actor(user_id=None, email="bench@local", role="TREASURER")
-SERVICE_READS = {f"svc_{q.value}_first_page": q for q in svc.Queue}
+SERVICE_READS = {f"svc_{q.value}_first_page": q for q in Queue}
 COUNTS = "svc_queue_counts"
 APPROVE_ONE, BULK_APPROVE = "tx_approve_one", "tx_bulk_approve_100"
 
@@ -85,10 +88,10 @@ def service_reads(engine: Engine, repeat: int, chosen: list[str]) -> list[Result
         for name in chosen:
             if name in SERVICE_READS:
                 queue = SERVICE_READS[name]
-                timings, page = time_calls(lambda: svc.list_queue(session, actor=VIEWER, queue=queue), repeat)
+                timings, page = time_calls(lambda: queries.list_queue(session, actor=VIEWER, queue=queue), repeat)
                 results.append(timed_result(name, timings, len(page.rows)))
             elif name == COUNTS:
-                timings, _ = time_calls(lambda: svc.queue_counts(session, actor=VIEWER), repeat)
+                timings, _ = time_calls(lambda: queries.queue_counts(session, actor=VIEWER), repeat)
                 results.append(timed_result(name, timings, 3))
         session.rollback()
     return results
@@ -188,7 +191,7 @@ def writes(server_url: str, profile: str, repeat: int, chosen: list[str]) -> lis
                 raws.append(_raw_approval_ms(libpq, item))
                 start = time.perf_counter()
                 with sessions() as s:
-                    svc.decide(s, actor=actor, queue="deposits", item_id=item, action="approve")
+                    actions.decide(s, actor=actor, queue="deposits", item_id=item, action="approve")
                 singles.append((time.perf_counter() - start) * 1000)
             if singles:
                 results.append(timed_result(APPROVE_ONE, singles, 1, raws))
@@ -198,7 +201,8 @@ def writes(server_url: str, profile: str, repeat: int, chosen: list[str]) -> lis
                 if len(chunk) < 100:
                     break
                 start = time.perf_counter()
-                report = svc.decide_many(sessions=sessions, actor=actor, queue="deposits", item_ids=chunk,
+                with Session(engine) as outer:
+                    report = decide_many(outer, sessions=sessions, actor=actor, queue="deposits", item_ids=chunk,
                                          action="approve")
                 bulk.append((time.perf_counter() - start) * 1000)
                 if report.done != 100:

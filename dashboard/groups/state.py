@@ -9,6 +9,7 @@ strings reach the browser.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import reflex as rx
@@ -39,7 +40,7 @@ class GroupsState(ListState, DialogState, AuthState):
                                         item_noun="Requests", order_note=", newest first")
 
     tab: str = "open"
-    groups: list[dict[str, str]] = []  # the group filter's choices
+    groups: list[list[str]] = []  # the group filter's choices: [id, name] pairs
     scope: str = ""  # "all" (ADMIN), "own" (an officer) or "none" (no group)
 
     # the open request (``open_id``)
@@ -70,18 +71,17 @@ class GroupsState(ListState, DialogState, AuthState):
     def _show_page(self, page: Page) -> None:
         self.scope = page.extra.get("scope", "")
 
-    def _filters_from_url(self) -> dict[str, str]:
-        """The tab (``?tab=history``; else the open requests) before the filters it validates."""
-        tab = self.router.url.query_parameters.get("tab", "")
+    def _restore_screen_params(self, params: Mapping[str, Any]) -> None:
+        """The tab (``?tab=history``; else the open requests), read before the filters it validates."""
+        tab = params.get("tab", "")
         self.tab = tab if tab in rules.TABS else "open"
-        return super()._filters_from_url()
 
-    def _url_params(self) -> dict[str, str]:
-        return {**({"tab": self.tab} if self.tab != "open" else {}), **super()._url_params()}
+    def _screen_params(self) -> dict[str, str]:
+        return {"tab": self.tab} if self.tab != "open" else {}
 
     async def _on_load(self) -> None:
         _, groups = await self._run(queries.visible_groups, into="error")  # a failure: no choices, said above
-        self.groups = (groups or [])[:MAX_GROUPS_IN_FILTER]
+        self.groups = [[g["id"], g["name"]] for g in (groups or [])[:MAX_GROUPS_IN_FILTER]]
 
     # --- the open request -------------------------------------------------------------------------------
     async def _load_item(self, item_id: str) -> None:

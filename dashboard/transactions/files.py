@@ -10,7 +10,7 @@ from sqlmodel import Session
 from dashboard.core.actor import Actor
 from dashboard.core.permissions import Perm, requires
 from dashboard.core.storage import ServedFile
-from dashboard.services.transactions import proof_file
+from dashboard.transactions.queries import proof_file
 
 
 def _proof(session: Session, actor: Actor, kind: str, item_id: Any) -> ServedFile:

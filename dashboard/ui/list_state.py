@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import urlencode
@@ -98,13 +99,12 @@ class ListState(rx.State, mixin=True):
         """Page load only, before the open item and the first page: read what the screen shows beside
         the list (e.g. the choices of a filter select)."""
 
-    def _url_params(self) -> dict[str, str]:
-        """What the address bar keeps: the applied filters and the open item (a screen with tabs adds
-        its tab, and reads it back in ``_filters_from_url``)."""
-        params = {key: value for key, value in self.filters.items() if value}
-        if self.open_id:
-            params[self.spec.item_param] = self.open_id
-        return params
+    def _screen_params(self) -> dict[str, str]:
+        """What the screen keeps in the URL besides the filters and the open item (e.g. its open tab)."""
+        return {}
+
+    def _restore_screen_params(self, params: Mapping[str, Any]) -> None:
+        """Page load: take back what ``_screen_params`` wrote (before the filters are read)."""
 
     # --- the mechanism --------------------------------------------------------------------------------
     @rx.var
@@ -181,7 +181,9 @@ class ListState(rx.State, mixin=True):
         self._clear_item()
 
     def _url(self) -> str:
-        params = self._url_params()
+        params = self._screen_params() | {key: value for key, value in self.filters.items() if value}
+        if self.open_id:
+            params[self.spec.item_param] = self.open_id
         return self.screen.route + (f"?{urlencode(params)}" if params else "")
 
     def _sync_url(self) -> rx.event.EventSpec:
@@ -202,6 +204,7 @@ class ListState(rx.State, mixin=True):
     @guarded(SCREEN, opens_page=True)
     async def load(self):
         """Page load: filters and the open item from the URL, then the first page."""
+        self._restore_screen_params(self.router.url.query_parameters)
         wanted = self._filters_from_url()
         item = self.router.url.query_parameters.get(self.spec.item_param, "")
         self._forget_item()
@@ -227,7 +230,7 @@ class ListState(rx.State, mixin=True):
 
     @guarded(SCREEN)
     async def apply_filters(self, form_data: Any):
-        try:
+        try:  # an unreadable form or a refused filter: the message goes under the filter bar
             wanted = form_fields(form_data, self.spec.filter_keys, max_length=MAX_FILTER)
             active = self._count_filters(wanted)
         except InvalidInput as exc:

@@ -54,8 +54,8 @@ KYC_SCREEN = Screen(KYC, "KYC review", "id-card", "Review identity submissions a
                     "dashboard.kyc.state:KycState.load")
 TRANSACTIONS_SCREEN = Screen(TRANSACTIONS, "Transaction queues", "arrow-left-right",
                              "Approve or decline pending money movements.", Perm.TRANSACTIONS_VIEW,
-                             "dashboard.pages.transactions:transactions_page",
-                             "dashboard.pages.transactions:TransactionsState.load_transactions")
+                             "dashboard.transactions.view:transactions_page",
+                             "dashboard.transactions.state:TransactionsState.load")
 PORTFOLIOS_SCREEN = Screen(PORTFOLIOS, "Portfolios", "chart-pie", "Customers' holdings, trades and performance.",
                            Perm.PORTFOLIOS_VIEW, "dashboard.pages.portfolios:portfolios_page",
                            "dashboard.pages.portfolios:PortfoliosState.load_portfolios")

@@ -1,4 +1,7 @@
-"""Wallet movements of a crypto buy/sell order (seed 002) when a treasurer decides it.
+"""Wallet movements of the crypto buy/sell orders and gift-card orders (seed 002) when a treasurer
+decides them.
+
+Crypto orders
 
 The wallet (``wallets``: one row per customer) holds ``balance_cedis`` (available cedis),
 ``balance_crypto`` (the wallet's coin, ``crypto_symbol``) and ``escrow_balance`` (cedis on hold).
@@ -18,25 +21,22 @@ drifts. The order's recorded ``rate`` must agree with its amounts (``crypto_amou
 
 The order's coin must be the wallet's coin. Pure functions over locked rows: the caller locks the
 order and the wallet (``FOR UPDATE``) and writes everything in one transaction.
+
+Gift-card orders
+
+A customer sells a gift card to the platform at the rate quoted when the order was placed; the order
+records ``payout_cedis``. Approving it (``PENDING -> APPROVED``) credits ``payout_cedis`` to the
+customer's wallet ``balance_cedis`` once; declining moves nothing. Gift-card orders hold no escrow
+(seed 002 applies the escrow percent to crypto orders only).
 """
 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from dashboard.models import CryptoTransaction, Wallet
+from dashboard.models import CryptoTransaction, GiftCardOrder, Wallet
 from dashboard.models.enums import CryptoTxType
-from dashboard.core.errors import Conflict
-
-CENT = Decimal("0.01")
-
-
-class RuleBroken(Conflict):
-    """A business rule refuses the decision (KYC, balance, account type, four eyes...)."""
-
-
-def _cedis(value: Decimal) -> str:
-    return f"GH₵{value:,.2f}"
+from dashboard.transactions.rules import CENT, RuleBroken, cedis
 
 
 def check_rate(order: CryptoTransaction) -> None:
@@ -51,12 +51,12 @@ def check_rate(order: CryptoTransaction) -> None:
 def _check_escrow(order: CryptoTransaction, wallet: Wallet, held: Decimal) -> None:
     if held > Decimal(wallet.escrow_balance):
         raise RuleBroken(
-            f"{order.reference}: the wallet's escrow ({_cedis(Decimal(wallet.escrow_balance))}) is smaller "
-            f"than the order's hold ({_cedis(held)}); the wallet needs reconciling first."
+            f"{order.reference}: the wallet's escrow ({cedis(Decimal(wallet.escrow_balance))}) is smaller "
+            f"than the order's hold ({cedis(held)}); the wallet needs reconciling first."
         )
 
 
-def approve_effects(order: CryptoTransaction, wallet: Wallet | None) -> dict[str, str]:
+def crypto_approve_effects(order: CryptoTransaction, wallet: Wallet | None) -> dict[str, str]:
     """Apply an approval to ``wallet``; returns the before/after balances (text) for the audit."""
     if wallet is None:
         raise RuleBroken(f"{order.reference}: the customer has no wallet to settle this order in.")
@@ -68,13 +68,13 @@ def approve_effects(order: CryptoTransaction, wallet: Wallet | None) -> dict[str
     before = _balances(wallet)
     held = Decimal(order.escrow_amount or 0)
     _check_escrow(order, wallet, held)
-    cedis, crypto = Decimal(order.cedis_amount), Decimal(order.crypto_amount)
+    price, crypto = Decimal(order.cedis_amount), Decimal(order.crypto_amount)
     if order.type == CryptoTxType.BUY:
-        due = max(cedis - held, Decimal("0"))
+        due = max(price - held, Decimal("0"))
         if due > Decimal(wallet.balance_cedis):
             raise RuleBroken(
-                f"{order.reference}: the wallet has {_cedis(Decimal(wallet.balance_cedis))} available, "
-                f"the purchase needs {_cedis(due)} more than the escrow held."
+                f"{order.reference}: the wallet has {cedis(Decimal(wallet.balance_cedis))} available, "
+                f"the purchase needs {cedis(due)} more than the escrow held."
             )
     elif crypto > Decimal(wallet.balance_crypto):
         raise RuleBroken(
@@ -88,11 +88,11 @@ def approve_effects(order: CryptoTransaction, wallet: Wallet | None) -> dict[str
         wallet.balance_crypto = Decimal(wallet.balance_crypto) + crypto
     else:
         wallet.balance_crypto = Decimal(wallet.balance_crypto) - crypto
-        wallet.balance_cedis = Decimal(wallet.balance_cedis) + cedis + held
+        wallet.balance_cedis = Decimal(wallet.balance_cedis) + price + held
     return {"before": before, "after": _balances(wallet)}
 
 
-def decline_effects(order: CryptoTransaction, wallet: Wallet | None) -> dict[str, str] | None:
+def crypto_decline_effects(order: CryptoTransaction, wallet: Wallet | None) -> dict[str, str] | None:
     if wallet is None or not order.escrow_amount:
         return None
     before = _balances(wallet)
@@ -109,3 +109,11 @@ def _balances(wallet: Wallet) -> dict[str, str]:
         "balance_crypto": format(Decimal(wallet.balance_crypto), "f"),
         "escrow_balance": format(Decimal(wallet.escrow_balance), "f"),
     }
+
+
+def gift_card_approve_effects(order: GiftCardOrder, wallet: Wallet | None) -> dict[str, dict[str, str]]:
+    if wallet is None:
+        raise RuleBroken(f"{order.reference}: the customer has no wallet to pay the cedis into.")
+    before = {"balance_cedis": format(Decimal(wallet.balance_cedis), "f")}
+    wallet.balance_cedis = Decimal(wallet.balance_cedis) + Decimal(order.payout_cedis)
+    return {"before": before, "after": {"balance_cedis": format(Decimal(wallet.balance_cedis), "f")}}
