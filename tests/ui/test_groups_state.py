@@ -140,7 +140,7 @@ def test_officer_of_another_group_gets_not_found_for_every_handler(app_engine: E
         run_handler(call())
     run_handler(state.submit_decline({"reason": "Trying another group"}))
     assert counts(app_engine) == before and status(app_engine, other["request"]) == "PENDING"
-    run_handler(state.apply_filters({"status": "all", "group": str(other["group"].id)}))
+    run_handler(state.apply_filters({"status": "__all__", "group": str(other["group"].id)}))
     assert state.rows == []
 
 
@@ -200,7 +200,7 @@ def test_bad_inputs_are_refused_clearly(app_engine: Engine) -> None:
     run_handler(state.apply_filters({"status": "paid"}))  # paid is a history status
     assert "history" in state.filter_error
     run_handler(state.set_tab("history"))
-    run_handler(state.apply_filters({"status": "expired", "group": "all"}))
+    run_handler(state.apply_filters({"status": "expired", "group": "__all__"}))
     assert state.filter_error == "" and state.rows == []
 
 

@@ -67,7 +67,7 @@ def test_filters_and_search(app_engine: Engine) -> None:
     a, b = add_case(app_engine), add_case(app_engine)
     state = kyc_state(app_engine)
     run_handler(state.load())
-    run_handler(state.apply_filters({"search": b["email"], "status": "all"}))
+    run_handler(state.apply_filters({"search": b["email"], "status": "__all__"}))
     assert [r["id"] for r in state.rows] == [b["id"]] and state.active_filters == 1
     run_handler(state.apply_filters({"search": "", "country": "ZZZ"}))
     assert "Country" in state.filter_error and [r["id"] for r in state.rows] == [b["id"]]
