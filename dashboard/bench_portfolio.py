@@ -25,10 +25,10 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from dashboard.db import make_engine, to_sqlalchemy_url
-from dashboard.services import portfolios as svc
+from dashboard.portfolios import queries as svc
 from dashboard.core.actor import Actor
 
-BENCH_ACTOR = Actor(user_id=None, email="bench@local", role="MANAGER")
+BENCH_ACTOR = Actor.system("bench@local")  # the reads check their actor: an officer or the system
 
 
 @dataclass

@@ -10,7 +10,7 @@ import sys
 import time
 
 from dashboard.db import make_engine
-from dashboard.services import snapshots
+from dashboard.portfolios import snapshots
 from dashboard.core.errors import InvalidInput
 
 
