@@ -12,7 +12,7 @@ import time
 
 from dashboard.core.errors import InvalidInput
 from dashboard.db import make_engine, resolve_database_url
-from dashboard.services import snapshots
+from dashboard.portfolios import snapshots
 
 
 def cmd_snapshot(url: str, date: str | None = None, backfill: str | None = None, rebuild_totals: bool = False) -> int:

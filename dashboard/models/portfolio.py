@@ -126,7 +126,7 @@ class PortfolioDailyTotal(SQLModel, table=True):
     One row per snapshot day, so the portfolio overview reads at most a few hundred rows instead of
     aggregating millions of snapshots on every page view. The snapshot job recomputes a day's row (and the
     following day's, whose ``daily_pnl`` depends on it) in the same transaction as the snapshots it writes;
-    ``services.snapshots.rebuild_daily_totals`` recomputes every row (after a bulk load).
+    ``portfolios.snapshots.rebuild_daily_totals`` recomputes every row (after a bulk load).
 
     ``daily_pnl`` and ``prev_value`` are summed over the portfolios that also have a snapshot the day
     before: ``daily_pnl = V_t - V_{t-1} - net_flow_t`` and ``prev_value = V_{t-1}``, so

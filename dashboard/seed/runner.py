@@ -128,7 +128,7 @@ def run(url: str, profile_name: str, seed: int, if_empty: bool, quiet: bool) -> 
                       history=History(profile.history), quiet=quiet)
         try:
             _load(ctx, timings)
-            from dashboard.services.snapshots import rebuild_daily_totals
+            from dashboard.portfolios.snapshots import rebuild_daily_totals
 
             rebuild_daily_totals(conn)  # the AUM aggregate the snapshot job maintains
             conn.commit()

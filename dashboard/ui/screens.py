@@ -47,8 +47,8 @@ class Screen:
 
 
 OVERVIEW_SCREEN = Screen(OVERVIEW, "Overview", "layout-dashboard", "What is waiting for the back office right now.",
-                         Perm.OVERVIEW_VIEW, "dashboard.pages.overview:overview_page",
-                         "dashboard.pages.overview:OverviewState.load_overview", "home")
+                         Perm.OVERVIEW_VIEW, "dashboard.overview.view:overview_page",
+                         "dashboard.overview.state:OverviewState.load_overview", "home")
 KYC_SCREEN = Screen(KYC, "KYC review", "id-card", "Review identity submissions and their documents.",
                     Perm.KYC_VIEW, "dashboard.kyc.view:kyc_page",
                     "dashboard.kyc.state:KycState.load")
@@ -57,8 +57,8 @@ TRANSACTIONS_SCREEN = Screen(TRANSACTIONS, "Transaction queues", "arrow-left-rig
                              "dashboard.transactions.view:transactions_page",
                              "dashboard.transactions.state:TransactionsState.load")
 PORTFOLIOS_SCREEN = Screen(PORTFOLIOS, "Portfolios", "chart-pie", "Customers' holdings, trades and performance.",
-                           Perm.PORTFOLIOS_VIEW, "dashboard.pages.portfolios:portfolios_page",
-                           "dashboard.pages.portfolios:PortfoliosState.load_portfolios")
+                           Perm.PORTFOLIOS_VIEW, "dashboard.portfolios.view:portfolios_page",
+                           "dashboard.portfolios.state:PortfoliosState.load_portfolios")
 SUPPORT_SCREEN = Screen(SUPPORT, "Support inbox", "inbox", "Answer and route customer tickets.", Perm.SUPPORT_VIEW,
                         "dashboard.pages.support:support_page",
                         "dashboard.pages.support:SupportState.load_support")

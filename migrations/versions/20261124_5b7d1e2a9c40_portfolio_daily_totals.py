@@ -16,7 +16,7 @@ down_revision: Union[str, None] = 'c73f6e44ed66'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
-# The same statement as services.snapshots.rebuild_daily_totals (kept here so the migration does not
+# The same statement as portfolios.snapshots.rebuild_daily_totals (kept here so the migration does not
 # depend on application code that may change later).
 BACKFILL = """
 INSERT INTO portfolio_daily_totals (snapshot_date, portfolio_count, total_value, crypto_value, stock_value,

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from dashboard import models as m
-from dashboard.services import snapshots
+from dashboard.portfolios import snapshots
 
 END = date(2026, 11, 20)
 DAYS = 200

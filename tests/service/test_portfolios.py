@@ -17,10 +17,9 @@ from sqlmodel import Session
 
 from dashboard import models as m
 from dashboard.db import make_engine
-from dashboard.services import portfolios as svc
-from dashboard.services import snapshots
+from dashboard.portfolios import exports, queries, rules, snapshots
 from dashboard.core.actor import Actor
-from dashboard.core.errors import InvalidInput, NotAllowed, NotFound
+from dashboard.core.errors import InvalidInput, NotAllowed, NotAuthenticated, NotFound
 from tests import factories as f
 
 MANAGER = Actor(user_id=uuid.uuid4(), email="mia@staff.test", role="MANAGER")
@@ -34,72 +33,72 @@ def test_time_weighted_index_and_drawdown_on_a_hand_computed_series() -> None:
     # values 100 -> 110 (+10%) -> deposit 50 and flat: 160 (0%) -> 144 (-10%) -> 158.4 (+10%)
     values = [Decimal("110"), Decimal("160"), Decimal("144"), Decimal("158.4")]
     flows = [Decimal("0"), Decimal("50"), Decimal("0"), Decimal("0")]
-    returns = svc.flow_adjusted_returns(values, flows, Decimal("100"))
+    returns = rules.flow_adjusted_returns(values, flows, Decimal("100"))
     assert returns == pytest.approx([0.10, 0.0, -0.10, 0.10])
-    index = svc.twr_index(returns)
+    index = rules.twr_index(returns)
     assert index == pytest.approx([1.10, 1.10, 0.99, 1.089])
-    dd = svc.drawdowns(index)
+    dd = rules.drawdowns(index)
     assert dd == pytest.approx([0.0, 0.0, -0.10, -0.01])
     # the deposit does not hide the loss: the plain value series never falls below its start
     assert min(values) > Decimal("100") and min(dd) == pytest.approx(-0.10)
 
 
 def test_drawdown_starts_from_the_base_and_a_missing_day_keeps_the_index() -> None:
-    assert svc.drawdowns(svc.twr_index([-0.2, 0.25])) == pytest.approx([-0.2, 0.0])
-    assert svc.twr_index([0.1, None, 0.1]) == pytest.approx([1.1, 1.1, 1.21])
+    assert rules.drawdowns(rules.twr_index([-0.2, 0.25])) == pytest.approx([-0.2, 0.0])
+    assert rules.twr_index([0.1, None, 0.1]) == pytest.approx([1.1, 1.1, 1.21])
     # a gap: the return after it links to the last known value
-    returns = svc.flow_adjusted_returns([Decimal("100"), None, Decimal("120")], [Decimal("0")] * 3, None)
+    returns = rules.flow_adjusted_returns([Decimal("100"), None, Decimal("120")], [Decimal("0")] * 3, None)
     assert returns[0] is None and returns[1] is None and returns[2] == pytest.approx(0.2)
     # an empty base gives a zero return, never a division by zero
-    assert svc.flow_adjusted_returns([Decimal("50")], [Decimal("50")], Decimal("0")) == [0.0]
+    assert rules.flow_adjusted_returns([Decimal("50")], [Decimal("50")], Decimal("0")) == [0.0]
 
 
 def test_gap_ranges_list_runs_of_missing_days() -> None:
     days = [D0 + timedelta(days=i) for i in range(8)]
     values = [1, None, None, 2, 3, None, 4, None]
-    assert svc.gap_ranges(days, values) == [
+    assert rules.gap_ranges(days, values) == [
         (D0 + timedelta(days=1), D0 + timedelta(days=2)),
         (D0 + timedelta(days=5), D0 + timedelta(days=5)),
         (D0 + timedelta(days=7), D0 + timedelta(days=7)),
     ]
-    assert svc.gap_ranges(days, [1] * 8) == []
+    assert rules.gap_ranges(days, [1] * 8) == []
 
 
 def test_downsampling_caps_the_points_and_never_bridges_a_gap() -> None:
     xs = list(range(1000))
     ys = [float(i) for i in xs]
     ys[500] = None
-    dx, dy = svc.downsample(xs, ys, max_points=400)
+    dx, dy = rules.downsample(xs, ys, max_points=400)
     assert len(dx) <= 400 and dx[-1] == 999 and dy[-1] == 999.0
     assert None in dy  # the gap survives
-    short_x, short_y = svc.downsample([1, 2], [None, 3])
+    short_x, short_y = rules.downsample([1, 2], [None, 3])
     assert short_x == [1, 2] and short_y == [None, 3]
 
 
 def test_formatting_money_and_signed_percentages() -> None:
-    assert svc.fmt_money(Decimal("1234.5")) == "$1,234.50"
-    assert svc.fmt_money(Decimal("-3")) == "−$3.00"
-    assert svc.fmt_money(Decimal("3"), signed=True) == "+$3.00"
-    assert svc.fmt_pct(0.01234) == "+1.23%"
-    assert svc.fmt_pct(-0.5) == "−50.00%"
-    assert svc.fmt_pct(0) == "0.00%"
+    assert rules.fmt_money(Decimal("1234.5")) == "$1,234.50"
+    assert rules.fmt_money(Decimal("-3")) == "−$3.00"
+    assert rules.fmt_money(Decimal("3"), signed=True) == "+$3.00"
+    assert rules.fmt_pct(0.01234) == "+1.23%"
+    assert rules.fmt_pct(-0.5) == "−50.00%"
+    assert rules.fmt_pct(0) == "0.00%"
 
 
 def test_named_and_custom_ranges() -> None:
     last, first = date(2026, 11, 20), date(2025, 11, 21)
-    assert svc.resolve_range("1M", first=first, last=last) == (date(2026, 10, 21), last)
-    assert svc.resolve_range("3M", first=first, last=last) == (date(2026, 8, 21), last)
-    assert svc.resolve_range("YTD", first=first, last=last) == (date(2026, 1, 1), last)
-    assert svc.resolve_range("1Y", first=first, last=last) == (date(2025, 11, 21), last)
-    assert svc.resolve_range("All", first=first, last=last) == (first, last)
-    assert svc.resolve_range("1M", first=first, last=date(2026, 3, 31)) == (date(2026, 3, 1), date(2026, 3, 31))
-    assert svc.resolve_range("Custom", "2026-01-01", "2026-02-01", first=first, last=last) == (
+    assert rules.resolve_range("1M", first=first, last=last) == (date(2026, 10, 21), last)
+    assert rules.resolve_range("3M", first=first, last=last) == (date(2026, 8, 21), last)
+    assert rules.resolve_range("YTD", first=first, last=last) == (date(2026, 1, 1), last)
+    assert rules.resolve_range("1Y", first=first, last=last) == (date(2025, 11, 21), last)
+    assert rules.resolve_range("All", first=first, last=last) == (first, last)
+    assert rules.resolve_range("1M", first=first, last=date(2026, 3, 31)) == (date(2026, 3, 1), date(2026, 3, 31))
+    assert rules.resolve_range("Custom", "2026-01-01", "2026-02-01", first=first, last=last) == (
         date(2026, 1, 1), date(2026, 2, 1))
     for bad in [("5Y",), (None,), ({"$ne": 1},), ("Custom", "2026-02-01", "2026-01-01"),
                 ("Custom", "2026-02-30", "2026-03-01"), ("Custom", "", "2026-01-01"), ("Custom", 5, ["x"]),
                 ("Custom", "1900-01-01", "2026-01-01")]:
         with pytest.raises(InvalidInput):
-            svc.resolve_range(*bad, first=first, last=last)
+            rules.resolve_range(*bad, first=first, last=last)
 
 
 # --- a small hand-made book -----------------------------------------------------------------------
@@ -124,20 +123,20 @@ def _book(db: Session, days: int = 10, gap: tuple[int, ...] = ()) -> tuple[m.Por
 
 def test_client_series_shows_missing_days_as_gaps_and_lists_them(db: Session) -> None:
     a, _ = _book(db, days=10, gap=(3, 4, 7))
-    series = svc.client_series(db, actor=MANAGER, portfolio_id=a.id, range_name="All")
+    series = queries.client_series(db, actor=MANAGER, portfolio_id=a.id, range_name="All")
     assert series.days[0] == D0 and series.days[-1] == D0 + timedelta(days=9)
     assert [i for i, v in enumerate(series.total) if v is None] == [3, 4, 7]
     assert series.missing == [(D0 + timedelta(days=3), D0 + timedelta(days=4)),
                               (D0 + timedelta(days=7), D0 + timedelta(days=7))]
     # never interpolated: the days around the gap keep their own values
     assert series.total[2] == Decimal("120") and series.total[5] == Decimal("150")
-    detail = svc.client_detail(db, actor=MANAGER, ref=str(a.user_id), range_name="All")
+    detail = queries.client_detail(db, actor=MANAGER, ref=str(a.user_id), range_name="All")
     assert detail.info["missing_days"] == "3" and detail.info["name"] == "Alma Quist"
 
 
 def test_client_twr_uses_the_day_before_the_range_as_its_base(db: Session) -> None:
     _, b = _book(db, days=10)
-    s = svc.client_series(db, actor=MANAGER, portfolio_id=b.id, range_name="Custom",
+    s = queries.client_series(db, actor=MANAGER, portfolio_id=b.id, range_name="Custom",
                           date_from=(D0 + timedelta(days=5)).isoformat(), date_to=(D0 + timedelta(days=9)).isoformat())
     # 900 (day 5's base is day 4 = 920) ... 820: no flows, so TWR = 820 / 920 - 1
     assert s.twr == pytest.approx(820 / 920 - 1)
@@ -146,7 +145,7 @@ def test_client_twr_uses_the_day_before_the_range_as_its_base(db: Session) -> No
 
 def test_overview_reads_the_daily_totals_with_flow_adjusted_returns(db: Session) -> None:
     _book(db, days=10, gap=(3,))
-    ov = svc.overview(db, actor=MANAGER, range_name="All")
+    ov = queries.overview(db, actor=MANAGER, range_name="All")
     assert ov.start == D0 and ov.end == D0 + timedelta(days=9)
     assert ov.total[0] == Decimal("1100") and ov.count[0] == 2 and ov.count[3] == 1
     # day 3 lacks one portfolio's snapshot: its sums would be a fake drop, so they are a gap
@@ -164,47 +163,49 @@ def test_overview_reads_the_daily_totals_with_flow_adjusted_returns(db: Session)
 def test_services_refuse_callers_without_the_permission(db: Session) -> None:
     a, _ = _book(db, days=3)
     for call in (
-        lambda who: svc.overview(db, actor=who),
-        lambda who: svc.client_detail(db, actor=who, ref=str(a.id)),
-        lambda who: svc.client_series(db, actor=who, portfolio_id=a.id),
-        lambda who: svc.search_clients(db, actor=who, query="alma"),
-        lambda who: svc.export_csv(db, actor=who, chart="aum"),
+        lambda who: queries.overview(db, actor=who),
+        lambda who: queries.client_detail(db, actor=who, ref=str(a.id)),
+        lambda who: queries.client_series(db, actor=who, portfolio_id=a.id),
+        lambda who: queries.search_clients(db, actor=who, query="alma"),
+        lambda who: exports.export_csv(db, actor=who, chart="aum"),
     ):
-        for who in (SUPPORT, None, Actor(user_id=None, email="x", role="CUSTOMER")):
+        for who in (SUPPORT, Actor(user_id=None, email="x", role="CUSTOMER")):
             with pytest.raises(NotAllowed):
                 call(who)
+        with pytest.raises(NotAuthenticated):  # no actor at all: the shared check says "sign in"
+            call(None)
     with pytest.raises(NotAllowed):  # ADMIN may view but not export
-        svc.export_csv(db, actor=ADMIN, chart="aum")
-    assert svc.overview(db, actor=ADMIN).has_data
+        exports.export_csv(db, actor=ADMIN, chart="aum")
+    assert queries.overview(db, actor=ADMIN).has_data
 
 
 def test_search_by_name_email_or_id_and_junk_is_refused(db: Session) -> None:
     a, _ = _book(db, days=2)
-    assert [r["name"] for r in svc.search_clients(db, actor=MANAGER, query="alma")] == ["Alma Quist"]
-    assert [r["name"] for r in svc.search_clients(db, actor=MANAGER, query="Quist")] == ["Alma Quist"]
-    assert svc.search_clients(db, actor=MANAGER, query=str(a.id))[0]["portfolio_id"] == str(a.id)
-    assert svc.search_clients(db, actor=MANAGER, query="%%") == []  # wildcards are literal
+    assert [r["name"] for r in queries.search_clients(db, actor=MANAGER, query="alma")] == ["Alma Quist"]
+    assert [r["name"] for r in queries.search_clients(db, actor=MANAGER, query="Quist")] == ["Alma Quist"]
+    assert queries.search_clients(db, actor=MANAGER, query=str(a.id))[0]["portfolio_id"] == str(a.id)
+    assert queries.search_clients(db, actor=MANAGER, query="%%") == []  # wildcards are literal
     for junk in ("", "a", {"$ne": None}, ["x"], "x" * 101):
         with pytest.raises(InvalidInput):
-            svc.search_clients(db, actor=MANAGER, query=junk)
+            queries.search_clients(db, actor=MANAGER, query=junk)
     for junk in ("nope", str(uuid.uuid4()), 5, None):
         with pytest.raises((InvalidInput, NotFound)):
-            svc.client_detail(db, actor=MANAGER, ref=junk)
+            queries.client_detail(db, actor=MANAGER, ref=junk)
 
 
 def test_export_is_csv_and_audited(db: Session) -> None:
     a, _ = _book(db, days=5)
     f.user(db, id=MANAGER.user_id, email=MANAGER.email, role="MANAGER", platform="STAFF")
-    name, data = svc.export_csv(db, actor=MANAGER, chart="aum", range_name="All")
+    name, data = exports.export_csv(db, actor=MANAGER, chart="aum", range_name="All")
     rows = list(csv.DictReader(io.StringIO(data.decode())))
     assert name.startswith("portfolios-aum-") and len(rows) == 5 and rows[0]["aum_usd"] == "1100.00"
-    name, data = svc.export_csv(db, actor=MANAGER, chart="client_holdings", client=str(a.id))
+    name, data = exports.export_csv(db, actor=MANAGER, chart="client_holdings", client=str(a.id))
     assert data.decode().startswith("symbol,name,asset_type")
     entries = db.execute(sa.select(m.ActivityLog.action, m.ActivityLog.actor_email)
                          .where(m.ActivityLog.action == "portfolios.export")).all()
     assert len(entries) == 2 and entries[0].actor_email == MANAGER.email
     with pytest.raises(InvalidInput):
-        svc.export_csv(db, actor=MANAGER, chart="../../etc/passwd")
+        exports.export_csv(db, actor=MANAGER, chart="../../etc/passwd")
 
 
 # --- generated data against pandas -----------------------------------------------------------------
@@ -242,8 +243,8 @@ def test_daily_totals_and_overview_match_a_pandas_reference(generated: Engine) -
     ref = _pandas_reference(generated)
     with Session(generated) as session:
         table = pd.read_sql(sa.text("SELECT * FROM portfolio_daily_totals ORDER BY snapshot_date"), session.connection(), coerce_float=False)
-        ov = svc.overview(session, actor=MANAGER, range_name="All")
-        ov3 = svc.overview(session, actor=MANAGER, range_name="3M")
+        ov = queries.overview(session, actor=MANAGER, range_name="All")
+        ov3 = queries.overview(session, actor=MANAGER, range_name="3M")
     assert len(table) == len(ref) == 365
     for column in ("portfolio_count", "total_value", "crypto_value", "stock_value", "cash_value", "net_flow",
                    "total_pnl", "daily_pnl", "prev_value"):
@@ -266,15 +267,15 @@ def test_daily_totals_and_overview_match_a_pandas_reference(generated: Engine) -
 
 def test_top_movers_match_pandas(generated: Engine) -> None:
     with Session(generated) as session:
-        ov = svc.overview(session, actor=MANAGER, range_name="3M")
+        ov = queries.overview(session, actor=MANAGER, range_name="3M")
         snaps = pd.read_sql(sa.text("SELECT portfolio_id, snapshot_date, total_pnl FROM portfolio_snapshots"),
                             session.connection(), coerce_float=False)
     snaps["snapshot_date"] = pd.to_datetime(snaps["snapshot_date"])
     base = snaps[snaps.snapshot_date == pd.Timestamp(ov.start - timedelta(days=1))].set_index("portfolio_id")["total_pnl"]
     end = snaps[snaps.snapshot_date == pd.Timestamp(ov.end)].set_index("portfolio_id")["total_pnl"]
     change = (end - base.reindex(end.index).fillna(Decimal(0))).sort_values()
-    gainers = [str(p) for p in change[change > 0].sort_values(ascending=False).index[:svc.MOVERS]]
-    losers = [str(p) for p in change[change < 0].index[:svc.MOVERS]]
+    gainers = [str(p) for p in change[change > 0].sort_values(ascending=False).index[:rules.MOVERS]]
+    losers = [str(p) for p in change[change < 0].index[:rules.MOVERS]]
     got = [r["portfolio_id"] for r in ov.movers]
     assert got[:len(gainers)] == gainers
     assert sorted(got[len(gainers):]) == sorted(losers)
@@ -283,7 +284,7 @@ def test_top_movers_match_pandas(generated: Engine) -> None:
 def test_client_series_of_generated_data_matches_its_snapshots(generated: Engine) -> None:
     with Session(generated) as session:
         pid = session.execute(sa.text("SELECT id FROM portfolios ORDER BY id LIMIT 1")).scalar_one()
-        series = svc.client_series(session, actor=MANAGER, portfolio_id=pid, range_name="All")
+        series = queries.client_series(session, actor=MANAGER, portfolio_id=pid, range_name="All")
         frame = pd.read_sql(sa.text("SELECT snapshot_date, total_value, net_flow FROM portfolio_snapshots "
                                     "WHERE portfolio_id = :p ORDER BY snapshot_date"), session.connection(),
                             params={"p": pid}, coerce_float=False)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from dashboard import models as m
-from dashboard.services import snapshots
+from dashboard.portfolios import snapshots
 from dashboard.core.errors import InvalidInput
 from dashboard.cli.snapshot import cmd_snapshot
 from tests import factories as f

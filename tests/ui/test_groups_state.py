@@ -71,7 +71,7 @@ def test_officer_sees_own_requests_with_naira_and_progress(app_engine: Engine) -
     row = state.rows[0]
     assert row["amount"] == "₦12,345.67" and row["approvals"] == "0 of 2" and row["time_left"].endswith("left")
     assert row["requester"] and "Venue deposit" == row["reason"]
-    assert {g["id"] for g in state.groups} == {str(mine["group"].id)}
+    assert {g[0] for g in state.groups} == {str(mine["group"].id)}
     assert other["request"] not in {r["id"] for r in state.rows}
 
 

@@ -14,8 +14,9 @@ from sqlmodel import Session
 import dashboard.dashboard  # noqa: F401  (builds the app and its state tree once per process)
 from dashboard import db as dashboard_db
 from dashboard.db import make_engine
-from dashboard.pages.overview import CARDS, DB_ERROR, NO_VALUE, OverviewState
-from dashboard.services.overview import COUNT_KEYS
+from dashboard.overview.queries import COUNT_KEYS
+from dashboard.overview.state import DB_ERROR, NO_VALUE, OverviewState
+from dashboard.overview.view import CARDS
 from tests.e2e.data import insert_waiting_work
 from tests.ui.signin import sign_in_state
 
@@ -81,9 +82,9 @@ def test_overview_shows_the_waiting_work_as_strings(fresh_engine: Engine, use_en
 
 
 def test_overview_formats_large_counts_with_separators(fresh_engine: Engine, use_engine, monkeypatch) -> None:
-    from dashboard.pages import overview
+    from dashboard.overview import queries as overview
 
-    monkeypatch.setattr(overview, "overview_counts", lambda session: {key: 1234567 for key in COUNT_KEYS})
+    monkeypatch.setattr(overview, "overview_counts", lambda session, *, actor: {key: 1234567 for key in COUNT_KEYS})
     use_engine(fresh_engine)
     state = _overview_state()
     sign_in_state(state, fresh_engine, "MANAGER")
@@ -95,9 +96,9 @@ def test_overview_formats_large_counts_with_separators(fresh_engine: Engine, use
 
 def test_overview_says_so_when_the_counts_cannot_be_read(fresh_engine: Engine, use_engine, monkeypatch,
                                                          caplog) -> None:
-    from dashboard.pages import overview
+    from dashboard.overview import queries as overview
 
-    def broken(session):
+    def broken(session, *, actor):
         raise RuntimeError("relation does not exist")
 
     monkeypatch.setattr(overview, "overview_counts", broken)
@@ -111,7 +112,7 @@ def test_overview_says_so_when_the_counts_cannot_be_read(fresh_engine: Engine, u
     assert state.error == DB_ERROR
     assert state.counts == {key: NO_VALUE for key in COUNT_KEYS}
     assert state.checked_at == ""
-    assert "reading the queue counts failed" in caplog.text
+    assert "OverviewState: " in caplog.text and "relation does not exist" in caplog.text  # logged by _run
 
 
 def test_with_the_database_unreachable_nothing_loads_and_no_error_escapes(use_engine, caplog) -> None:

@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 import dashboard.dashboard  # noqa: F401  (builds the app and its state tree once per process)
 from dashboard.ui import auth_state as app_state
-from dashboard.pages.portfolios import PortfoliosState
+from dashboard.portfolios.state import PortfoliosState
 from tests.e2e.portfolio_data import GAP, PortfolioFixture, insert_portfolios
 from tests.ui.signin import downloads, page_state, present_cookie, run_handler, sign_in_state, toasted
 

@@ -2,7 +2,7 @@
 
 Figures stay small on the wire: ``template="none"`` (the default template is ~10 KB per figure and the
 browser replaces it anyway), compact margins, values rounded to cents, and callers downsample long
-series (``services.portfolios.downsample``). Missing values are ``None`` with ``connectgaps=False``,
+series (``portfolios.rules.downsample``). Missing values are ``None`` with ``connectgaps=False``,
 so Plotly breaks the line at a gap instead of drawing through it.
 """
 
@@ -104,14 +104,32 @@ def donut_figure(labels: Sequence[str], values: Sequence[Any]) -> go.Figure:
     return _figure([trace], layout)
 
 
-def chart_card(title: str, figure: rx.Var, *, subtitle: rx.Var | str = "", on_export: Any = None,
-               can_export: rx.Var | bool = False, test_id: str = "", exporting: rx.Var | bool = False) -> rx.Component:
-    """A card with a title, an optional "CSV" button (shown when ``can_export``) and the figure."""
-    export_button = rx.button(
+def csv_button(title: str, on_export: Any, *, test_id: str = "", exporting: rx.Var | bool = False) -> rx.Component:
+    """The small "CSV" button that exports ``title``'s data (data-testid ``{test_id}-export``)."""
+    return rx.button(
         rx.icon("download", size=14), "CSV", size="1", variant="soft", color_scheme="gray",
         on_click=on_export, loading=exporting, aria_label=f"Export {title} as CSV",
         custom_attrs={"data-testid": f"{test_id}-export"} if test_id else {},
-    ) if on_export is not None else rx.fragment()
+    )
+
+
+def export_heading(title: str, on_export: Any, *, can_export: rx.Var, test_id: str,
+                   exporting: rx.Var | bool = False) -> rx.Component:
+    """A section heading (h2) with the section's "CSV" button on the right when ``can_export``."""
+    return rx.hstack(
+        rx.heading(title, as_="h2", size="4"),
+        rx.cond(can_export, csv_button(title, on_export, test_id=test_id, exporting=exporting)),
+        justify="between",
+        width="100%",
+        margin_top="0.5rem",
+    )
+
+
+def chart_card(title: str, figure: rx.Var, *, subtitle: rx.Var | str = "", on_export: Any = None,
+               can_export: rx.Var | bool = False, test_id: str = "", exporting: rx.Var | bool = False) -> rx.Component:
+    """A card with a title, an optional "CSV" button (shown when ``can_export``) and the figure."""
+    export_button = csv_button(title, on_export, test_id=test_id, exporting=exporting) \
+        if on_export is not None else rx.fragment()
     return rx.card(
         rx.vstack(
             rx.hstack(

@@ -1,207 +1,34 @@
-"""Portfolio overview and client portfolios for managers (issue 6). No Reflex here.
+"""Portfolios: the reads for managers (issue 6): the book's overview, a client, the client search.
 
 - Overview: read from ``portfolio_daily_totals`` (one row per day, kept by the snapshot job), so a
   year is ~365 small rows whatever the number of portfolios; top movers join two days of snapshots by
   the ``snapshot_date`` index. Net flows are the snapshots' ``net_flow`` (completed deposits minus
   withdrawals booked that day); market effect is the sum of the flow-adjusted daily PnL.
-- Returns are time-weighted: ``r_t = (V_t - F_t) / V_{t-1} - 1`` chained into an index, so deposits never
-  hide losses; drawdown is measured on that index from its high-water mark.
 - Client: its snapshots over the range (unique index on portfolio and day), with every missing day kept
   as ``None`` (a gap, never interpolated) and listed; holdings, recent trades and transactions.
 - Every function checks the actor's permission first. Money is ``Decimal`` here and formatted strings
-  for the page.
+  for the page. The vocabulary and the maths are in ``rules.py``.
 """
 
 from __future__ import annotations
 
-import io
-import re
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import text
 from sqlmodel import Session
 
-from dashboard.core.permissions import Perm
-from dashboard.services import audit
 from dashboard.core.actor import Actor
-from dashboard.core.errors import InvalidInput, NotAllowed, NotFound
-
-RANGES = ("1M", "3M", "6M", "YTD", "1Y", "All")
-CUSTOM = "Custom"
-DEFAULT_RANGE = "1Y"
-MAX_POINTS = 400  # a chart never gets more points than this (long ranges are downsampled)
-MOVERS = 5  # gainers and losers each
-SEARCH_LIMIT = 20
-RECENT_ROWS = 20
-MAX_CUSTOM_DAYS = 366 * 20
-CENT = Decimal("0.01")
-ZERO = Decimal("0")
-
-
-# --- permission -----------------------------------------------------------------------------------
-def _require(actor: Actor | None, perm: Perm) -> Actor:
-    if actor is None or not actor.can(perm):
-        raise NotAllowed("You do not have permission to do this.")
-    return actor
-
-
-# --- formatting -----------------------------------------------------------------------------------
-def fmt_money(value: Decimal | int | float | None, *, signed: bool = False) -> str:
-    if value is None:
-        return "—"
-    amount = Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
-    sign = "−" if amount < 0 else ("+" if signed and amount > 0 else "")
-    return f"{sign}${abs(amount):,.2f}"
-
-
-def fmt_pct(value: float | Decimal | None, *, signed: bool = True) -> str:
-    """A ratio (0.0123) as a percentage with its sign ("+1.23%")."""
-    if value is None:
-        return "—"
-    pct = Decimal(str(value)) * 100
-    pct = pct.quantize(CENT, rounding=ROUND_HALF_UP)
-    if pct == 0:
-        return "0.00%"
-    sign = "−" if pct < 0 else ("+" if signed else "")
-    return f"{sign}{abs(pct):,.2f}%"
-
-
-def fmt_quantity(value: Decimal) -> str:
-    text_value = f"{Decimal(value):,.8f}".rstrip("0").rstrip(".")
-    return text_value or "0"
-
-
-# --- ranges ---------------------------------------------------------------------------------------
-def _minus_months(day: date, months: int) -> date:
-    month = day.month - months
-    year = day.year + (month - 1) // 12
-    month = (month - 1) % 12 + 1
-    for dom in (day.day, 30, 29, 28):
-        try:
-            return date(year, month, dom)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
-
-
-def parse_date(value: Any, name: str) -> date:
-    if isinstance(value, date):
-        return value
-    if not isinstance(value, str) or not value.strip() or len(value) > 20:
-        raise InvalidInput(f"{name}: enter a date as YYYY-MM-DD")
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidInput(f"{name}: {value.strip()[:20]!r} is not a valid date (YYYY-MM-DD)") from None
-
-
-def resolve_range(range_name: Any, date_from: Any = None, date_to: Any = None, *,
-                  first: date | None, last: date | None) -> tuple[date, date]:
-    """The inclusive days of a named range ending on ``last`` (the latest snapshot day), or a validated
-    custom range. ``first``/``last`` bound the data (None when there is none)."""
-    if range_name == CUSTOM:
-        start, end = parse_date(date_from, "From"), parse_date(date_to, "To")
-        if start > end:
-            raise InvalidInput("From must be on or before To")
-        if (end - start).days > MAX_CUSTOM_DAYS:
-            raise InvalidInput("The range is too long (at most 20 years)")
-        return start, end
-    if not isinstance(range_name, str) or range_name not in RANGES:
-        raise InvalidInput(f"Unknown range; choose one of {', '.join(RANGES)} or a custom range")
-    if last is None:
-        today = date.today()
-        return today, today
-    first = first or last
-    if range_name == "All":
-        return first, last
-    if range_name == "YTD":
-        start = date(last.year, 1, 1)
-    elif range_name == "1Y":
-        start = _minus_months(last, 12) + timedelta(days=1)
-    else:
-        start = _minus_months(last, int(range_name[:-1])) + timedelta(days=1)
-    return max(start, first), last
-
-
-def _days(start: date, end: date) -> list[date]:
-    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
-
-
-# --- chart maths (pure) ---------------------------------------------------------------------------
-def twr_index(returns: Sequence[float | None]) -> list[float]:
-    """The time-weighted index (starting at 1 before the first day): ``I_t = I_{t-1} * (1 + r_t)``;
-    a missing return (None) leaves the index unchanged."""
-    out: list[float] = []
-    level = 1.0
-    for r in returns:
-        if r is not None:
-            level *= 1.0 + r
-        out.append(level)
-    return out
-
-
-def drawdowns(index: Sequence[float]) -> list[float]:
-    """Drawdown from the high-water mark (which starts at the base 1.0): ``I_t / max(I_<=t) - 1`` (<= 0)."""
-    peak = 1.0
-    out: list[float] = []
-    for level in index:
-        peak = max(peak, level)
-        out.append(level / peak - 1.0 if peak > 0 else 0.0)
-    return out
-
-
-def flow_adjusted_returns(values: Sequence[Decimal | None], flows: Sequence[Decimal | None],
-                          base: Decimal | None) -> list[float | None]:
-    """Daily returns ``(V_t - F_t) / V_prev - 1`` where ``V_prev`` is the last known value (``base``
-    before the first day). Missing days give None; a zero or negative base gives 0."""
-    out: list[float | None] = []
-    prev = base
-    for value, flow in zip(values, flows):
-        if value is None:
-            out.append(None)
-            continue
-        if prev is None or prev <= 0:
-            out.append(0.0 if prev is not None else None)
-        else:
-            out.append(float((value - (flow or ZERO)) / prev) - 1.0)
-        prev = value
-    return out
-
-
-def gap_ranges(days: Sequence[date], values: Sequence[Any]) -> list[tuple[date, date]]:
-    """Runs of consecutive missing days (value None) as (first, last) pairs."""
-    runs: list[tuple[date, date]] = []
-    start: date | None = None
-    for day, value in zip(days, values):
-        if value is None:
-            start = start or day
-        elif start is not None:
-            runs.append((start, day - timedelta(days=1)))
-            start = None
-    if start is not None:
-        runs.append((start, days[-1]))
-    return runs
-
-
-def downsample(xs: Sequence[Any], ys: Sequence[Any], max_points: int = MAX_POINTS) -> tuple[list[Any], list[Any]]:
-    """At most ``max_points`` points: buckets of consecutive points keep their last x and y, and a bucket
-    with any missing value (None) stays None, so a gap is never hidden or bridged."""
-    n = len(xs)
-    if n <= max_points:
-        return list(xs), list(ys)
-    size = -(-n // max_points)
-    out_x: list[Any] = []
-    out_y: list[Any] = []
-    for lo in range(0, n, size):
-        bucket = ys[lo:lo + size]
-        out_x.append(xs[min(lo + size, n) - 1])
-        out_y.append(None if any(v is None for v in bucket) else bucket[-1])
-    return out_x, out_y
+from dashboard.core.errors import InvalidInput, NotFound
+from dashboard.core.listing import like_pattern
+from dashboard.core.permissions import Perm, requires
+from dashboard.portfolios.rules import (
+    DEFAULT_RANGE, MOVERS, RECENT_ROWS, SEARCH_LIMIT, ZERO, days_between, drawdowns, flow_adjusted_returns,
+    fmt_money, fmt_pct, fmt_quantity, gap_ranges, missing_days, parse_ref, resolve_range, twr_index,
+)
 
 
 # --- results --------------------------------------------------------------------------------------
@@ -246,7 +73,7 @@ class Overview:
             "twr": fmt_pct(twr) if present else "—",
             "max_drawdown": fmt_pct(min(self.drawdown), signed=True) if self.drawdown and present else "—",
             "period": f"{self.start.isoformat()} to {self.end.isoformat()}",
-            "missing_days": str(sum((b - a).days + 1 for a, b in self.missing)),
+            "missing_days": missing_days(self.missing),
             "incomplete_days": str(len(self.incomplete)),
         }
 
@@ -306,19 +133,19 @@ ORDER BY picked.pnl DESC
 """)
 
 
-def data_bounds(session: Session) -> tuple[date | None, date | None]:
-    first, last = session.execute(_BOUNDS).one()
-    return first, last
+def _picker(rows: dict[date, Any], days: list[date]):
+    """``pick(column)``: that column of each day's row, None for a day without one."""
+    return lambda name: [getattr(rows[d], name) if d in rows else None for d in days]
 
 
+@requires(Perm.PORTFOLIOS_VIEW)
 def overview(session: Session, *, actor: Actor, range_name: Any = DEFAULT_RANGE, date_from: Any = None,
              date_to: Any = None, movers: bool = True) -> Overview:
-    _require(actor, Perm.PORTFOLIOS_VIEW)
-    first, last = data_bounds(session)
+    first, last = session.execute(_BOUNDS).one()
     start, end = resolve_range(range_name, date_from, date_to, first=first, last=last)
     rows = {r.snapshot_date: r for r in session.execute(_TOTALS, {"a": start, "b": end})}
-    days = _days(start, end)
-    pick = lambda name: [getattr(rows[d], name) if d in rows else None for d in days]  # noqa: E731
+    days = days_between(start, end)
+    pick = _picker(rows, days)
     total, crypto, stock, cash = pick("total_value"), pick("crypto_value"), pick("stock_value"), pick("cash_value")
     counts = pick("portfolio_count")
     # A day with fewer portfolios than an earlier day of the range is missing some snapshots: its sums
@@ -350,12 +177,12 @@ def overview(session: Session, *, actor: Actor, range_name: Any = DEFAULT_RANGE,
     )
     if movers and rows:
         # the change since the day before the range; for a range that starts with the data, since its first day
-        base = start - timedelta(days=1) if first and start > first else (first or start)
-        result.movers = top_movers(session, base=base, end=max(rows))
+        base_day = start - timedelta(days=1) if first and start > first else (first or start)
+        result.movers = _top_movers(session, base=base_day, end=max(rows))
     return result
 
 
-def top_movers(session: Session, *, base: date, end: date, n: int = MOVERS) -> list[dict[str, str]]:
+def _top_movers(session: Session, *, base: date, end: date, n: int = MOVERS) -> list[dict[str, str]]:
     """The ``n`` largest gains and losses between the ``base`` day's and the ``end`` day's snapshots."""
     rows = session.execute(_MOVERS, {"end": end, "base": base, "n": n}).all()
     out = []
@@ -404,26 +231,10 @@ _TRANSACTIONS = text(
 )
 
 
-def parse_ref(value: Any) -> uuid.UUID:
-    if not isinstance(value, str) or not (30 <= len(value.strip()) <= 40):
-        raise InvalidInput("That is not a portfolio or customer id")
-    try:
-        return uuid.UUID(value.strip())
-    except ValueError:
-        raise InvalidInput("That is not a portfolio or customer id") from None
-
-
-def _find_portfolio(session: Session, ref: Any) -> Any:
-    row = session.execute(_PORTFOLIO_BY_REF, {"ref": parse_ref(ref)}).first()
-    if row is None:
-        raise NotFound("No portfolio matches that id")
-    return row
-
-
+@requires(Perm.PORTFOLIOS_VIEW)
 def client_series(session: Session, *, actor: Actor, portfolio_id: Any, range_name: Any = DEFAULT_RANGE,
                   date_from: Any = None, date_to: Any = None) -> ClientSeries:
     """One portfolio's value over the range (chart data): gaps as None, returns, TWR index, drawdown."""
-    _require(actor, Perm.PORTFOLIOS_VIEW)
     pid = portfolio_id if isinstance(portfolio_id, uuid.UUID) else parse_ref(portfolio_id)
     first, last = session.execute(_CLIENT_BOUNDS, {"pid": pid}).one()
     start, end = resolve_range(range_name, date_from, date_to, first=first, last=last)
@@ -432,8 +243,8 @@ def client_series(session: Session, *, actor: Actor, portfolio_id: Any, range_na
     # the chart spans the range, but only the portfolio's own history can have gaps
     lo = max(start, first) if first else start
     hi = min(end, last) if last else end
-    days = _days(lo, hi) if first and lo <= hi else []
-    pick = lambda name: [getattr(rows[d], name) if d in rows else None for d in days]  # noqa: E731
+    days = days_between(lo, hi) if first and lo <= hi else []
+    pick = _picker(rows, days)
     total = pick("total_value")
     flows = pick("net_flow")
     base_row = rows.get(lo - timedelta(days=1))
@@ -446,23 +257,28 @@ def client_series(session: Session, *, actor: Actor, portfolio_id: Any, range_na
     )
 
 
+def _holding(h: Any) -> dict[str, str]:
+    cost = h.quantity * h.average_buy_price
+    return {
+        "symbol": h.symbol, "name": h.name, "asset_type": h.asset_type.title(),
+        "quantity": fmt_quantity(h.quantity), "avg_price": fmt_money(h.average_buy_price),
+        "price": fmt_money(h.current_price), "value": fmt_money(h.value), "pnl": fmt_money(h.pnl, signed=True),
+        "pnl_pct": fmt_pct(h.pnl / cost) if cost else "—",
+        "tone": "green" if h.pnl > 0 else ("red" if h.pnl < 0 else "gray"),
+    }
+
+
+@requires(Perm.PORTFOLIOS_VIEW)
 def client_detail(session: Session, *, actor: Actor, ref: Any, range_name: Any = DEFAULT_RANGE,
                   date_from: Any = None, date_to: Any = None) -> ClientDetail:
-    _require(actor, Perm.PORTFOLIOS_VIEW)
-    p = _find_portfolio(session, ref)
+    p = session.execute(_PORTFOLIO_BY_REF, {"ref": parse_ref(ref)}).first()
+    if p is None:
+        raise NotFound("No portfolio matches that id")
     series = client_series(session, actor=actor, portfolio_id=p.id, range_name=range_name,
                            date_from=date_from, date_to=date_to)
-    holdings, allocation = [], []
-    for h in session.execute(_HOLDINGS, {"pid": p.id}):
-        cost = h.quantity * h.average_buy_price
-        holdings.append({
-            "symbol": h.symbol, "name": h.name, "asset_type": h.asset_type.title(),
-            "quantity": fmt_quantity(h.quantity), "avg_price": fmt_money(h.average_buy_price),
-            "price": fmt_money(h.current_price), "value": fmt_money(h.value), "pnl": fmt_money(h.pnl, signed=True),
-            "pnl_pct": fmt_pct(h.pnl / cost) if cost else "—",
-            "tone": "green" if h.pnl > 0 else ("red" if h.pnl < 0 else "gray"),
-        })
-        allocation.append((h.symbol, h.value))
+    held = session.execute(_HOLDINGS, {"pid": p.id}).all()
+    holdings = [_holding(h) for h in held]
+    allocation = [(h.symbol, h.value) for h in held]
     if p.cash_value > 0:
         allocation.append(("Cash", p.cash_value))
     trades = [{
@@ -485,13 +301,12 @@ def client_detail(session: Session, *, actor: Actor, ref: Any, range_name: Any =
         "twr": fmt_pct(series.twr) if series.twr is not None else "—",
         "max_drawdown": fmt_pct(min(series.drawdown)) if series.drawdown and present else "—",
         "period": f"{series.start.isoformat()} to {series.end.isoformat()}",
-        "missing_days": str(sum((b - a).days + 1 for a, b in series.missing)),
+        "missing_days": missing_days(series.missing),
     }
     return ClientDetail(series=series, info=info, holdings=holdings, allocation=allocation, trades=trades,
                         transactions=transactions)
 
 
-_LIKE_ESCAPE = re.compile(r"([\\%_])")
 _SEARCH = text("""
 SELECT p.id, u.id AS user_id, u.first_name, u.last_name, u.email, p.total_value
 FROM portfolios p JOIN users u ON u.id = p.user_id
@@ -507,10 +322,10 @@ FROM portfolios p JOIN users u ON u.id = p.user_id WHERE p.id = :ref OR p.user_i
 """)
 
 
+@requires(Perm.PORTFOLIOS_VIEW)
 def search_clients(session: Session, *, actor: Actor, query: Any, limit: int = SEARCH_LIMIT) -> list[dict[str, str]]:
     """Portfolio owners whose e-mail or name matches ``query`` (at least 2 characters), or whose portfolio
     or user id it is; at most ``limit`` rows, by name."""
-    _require(actor, Perm.PORTFOLIOS_VIEW)
     if not isinstance(query, str):
         raise InvalidInput("Search: type a name or an e-mail address")
     q = query.strip().lower()
@@ -521,87 +336,8 @@ def search_clients(session: Session, *, actor: Actor, query: Any, limit: int = S
     try:
         rows = session.execute(_SEARCH_ID, {"ref": uuid.UUID(q)}).all()
     except ValueError:
-        escaped = _LIKE_ESCAPE.sub(r"\\\1", q)
-        rows = session.execute(_SEARCH, {"prefix": escaped + "%", "contains": "%" + escaped + "%",
+        contains = like_pattern(q)  # "%q%" with q's wildcards escaped
+        rows = session.execute(_SEARCH, {"prefix": contains[1:], "contains": contains,
                                          "n": max(1, min(int(limit), 100))}).all()
     return [{"portfolio_id": str(r.id), "user_id": str(r.user_id), "name": f"{r.first_name} {r.last_name}".strip(),
              "email": r.email, "value": fmt_money(r.total_value)} for r in rows]
-
-
-# --- CSV exports ----------------------------------------------------------------------------------
-OVERVIEW_CHARTS = ("aum", "pnl_daily", "pnl_monthly", "flows", "drawdown", "movers")
-CLIENT_CHARTS = ("client_value", "client_holdings")
-CHARTS = OVERVIEW_CHARTS + CLIENT_CHARTS
-
-
-def _iso(days: Sequence[date]) -> list[str]:
-    return [d.isoformat() for d in days]
-
-
-def _frame_for(chart: str, ov: Overview | None, cd: ClientDetail | None):
-    import pandas as pd
-
-    if ov is not None:
-        if chart == "aum":
-            return pd.DataFrame({"date": _iso(ov.days), "aum_usd": ov.total, "crypto_usd": ov.crypto,
-                                 "stock_usd": ov.stock, "cash_usd": ov.cash, "portfolios": ov.count})
-        if chart == "pnl_daily":
-            return pd.DataFrame({"date": _iso(ov.days), "daily_pnl_usd": ov.daily_pnl})
-        if chart == "pnl_monthly":
-            return pd.DataFrame(ov.monthly, columns=["month", "pnl_usd"])
-        if chart == "flows":
-            cum_flow, cum_market, f_acc, m_acc = [], [], ZERO, ZERO
-            for f, p in zip(ov.net_flow, ov.daily_pnl):
-                f_acc += f or ZERO
-                m_acc += p or ZERO
-                cum_flow.append(f_acc)
-                cum_market.append(m_acc)
-            return pd.DataFrame({"date": _iso(ov.days), "net_flow_usd": ov.net_flow, "market_effect_usd": ov.daily_pnl,
-                                 "cumulative_net_flow_usd": cum_flow, "cumulative_market_effect_usd": cum_market})
-        if chart == "drawdown":
-            return pd.DataFrame({"date": _iso(ov.days), "twr_index": [round(i, 8) for i in ov.index],
-                                 "drawdown": [round(d, 8) for d in ov.drawdown]})
-        if chart == "movers":
-            return pd.DataFrame(ov.movers, columns=["portfolio_id", "name", "email", "value", "pnl", "pnl_pct", "side"])
-    if cd is not None:
-        s = cd.series
-        if chart == "client_value":
-            return pd.DataFrame({"date": _iso(s.days), "value_usd": s.total, "crypto_usd": s.crypto,
-                                 "stock_usd": s.stock, "cash_usd": s.cash, "net_flow_usd": s.net_flow,
-                                 "twr_index": [round(i, 8) for i in s.index],
-                                 "drawdown": [round(d, 8) for d in s.drawdown]})
-        if chart == "client_holdings":
-            return pd.DataFrame(cd.holdings, columns=["symbol", "name", "asset_type", "quantity", "avg_price", "price",
-                                                      "value", "pnl", "pnl_pct"])
-    raise InvalidInput("Unknown chart to export")
-
-
-def export_csv(session: Session, *, actor: Actor, chart: Any, range_name: Any = DEFAULT_RANGE, date_from: Any = None,
-               date_to: Any = None, client: Any = None) -> tuple[str, bytes]:
-    """One chart's data as CSV (pandas); the export is audited (``portfolios.export``) in the same
-    transaction. Returns (file name, bytes)."""
-    _require(actor, Perm.PORTFOLIOS_EXPORT)
-    if not isinstance(chart, str) or chart not in CHARTS:
-        raise InvalidInput("Unknown chart to export")
-    ov = cd = None
-    if chart in OVERVIEW_CHARTS:
-        ov = overview(session, actor=actor, range_name=range_name, date_from=date_from, date_to=date_to,
-                      movers=chart == "movers")
-        start, end = ov.start, ov.end
-        target = None
-    else:
-        cd = client_detail(session, actor=actor, ref=client, range_name=range_name, date_from=date_from,
-                           date_to=date_to)
-        start, end = cd.series.start, cd.series.end
-        target = cd.series.portfolio_id
-    frame = _frame_for(chart, ov, cd)
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False)
-    data = buffer.getvalue().encode()
-    audit.record(
-        session, actor=actor, action="portfolios.export", target_type="portfolio" if target else "portfolios",
-        target_id=target, description=f"Exported {chart} ({start} to {end}) as CSV",
-        details={"chart": chart, "from": start.isoformat(), "to": end.isoformat(), "rows": len(frame)},
-    )
-    suffix = f"-{str(target)[:8]}" if target else ""
-    return f"portfolios-{chart}{suffix}-{start}-{end}.csv", data

@@ -9,6 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
+from dashboard.core.actor import Actor
+from dashboard.core.permissions import Perm, requires
 from dashboard.models import (
     CryptoTransaction,
     GiftCardOrder,
@@ -54,8 +56,9 @@ def _count(table: type, status: object, statuses: tuple[str, ...]) -> sa.ScalarS
     return sa.select(sa.func.count()).select_from(table).where(condition).scalar_subquery()
 
 
-def overview_counts(session: Session) -> dict[str, int]:
-    """Exact number of waiting items per queue, keyed by ``COUNT_KEYS``."""
+@requires(Perm.OVERVIEW_VIEW)
+def overview_counts(session: Session, *, actor: Actor) -> dict[str, int]:
+    """Exact number of waiting items per queue, keyed by ``COUNT_KEYS``. Aggregates only: no customer data."""
     stmt = sa.select(*(_count(*spec).label(key) for key, spec in _QUEUES.items()))
     row = session.execute(stmt).one()
     return {key: int(row._mapping[key]) for key in COUNT_KEYS}
