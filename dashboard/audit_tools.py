@@ -25,7 +25,9 @@ import psycopg
 from psycopg.copy import QueuedLibpqWriter
 
 from dashboard.db import to_libpq_url
-from dashboard.services.audit import AUDIT_CHAIN_LOCK, HASHED_FIELDS, canonical, verify_chain
+from dashboard.audit.chain import AUDIT_CHAIN_LOCK, HASHED_FIELDS, canonical
+from dashboard.audit.verify import verify_chain
+from dashboard.core.actor import Actor
 
 MAX_FILL_ROWS = 20_000_000
 
@@ -46,7 +48,7 @@ def cmd_verify(url: str, *, batch: int = 20_000, out: Any = None) -> int:
     out = out or sys.stdout
     with psycopg.connect(to_libpq_url(url)) as conn:
         conn.read_only = True
-        result = verify_chain(conn, batch=batch)
+        result = verify_chain(conn, actor=Actor.system("cli"), batch=batch)
         conn.rollback()
     print(f"rows checked: {result.rows_checked:,}", file=out)
     print(f"time: {result.elapsed:.2f} s", file=out)
@@ -344,18 +346,17 @@ def cmd_bench(url: str, *, runs: int = 30, verify: bool = True, out: Any = None)
     from sqlmodel import Session
 
     from dashboard.db import make_engine
-    from dashboard.core.actor import Actor
-    from dashboard.services.audit_query import list_entries
+    from dashboard.audit.queries import list_entries
 
     out = out or sys.stdout
-    officer = Actor(user_id=None, email="bench@staff.example", role="ADMIN")
+    officer = Actor.system("cli")
     engine = make_engine(url, pool_size=1, max_overflow=0)
     try:
         with Session(engine) as session:
             total = session.execute(text("SELECT count(*) FROM activity_logs")).scalar_one()
             print(f"activity_logs: {total:,} rows", file=out)
             if verify:
-                result = verify_chain(session)
+                result = verify_chain(session, actor=officer)
                 print(f"verify: {result.summary()}", file=out)
             print(f"{'first page of 50':<36} {'median ms':>10} {'p95 ms':>8} {'rows':>5}  2nd page ms", file=out)
             for name, filters in bench_scenarios(session).items():

@@ -48,7 +48,8 @@ from sqlmodel import Session
 
 from dashboard.models.enums import ReviewableEntity, WithdrawalStatus
 from dashboard.core.permissions import Perm
-from dashboard.services import audit, outbox
+from dashboard.audit import chain as audit
+from dashboard.services import outbox
 from dashboard.core.actor import Actor
 from dashboard.core.errors import Conflict, InvalidInput, NotAllowed, NotAuthenticated, NotFound
 from dashboard.services.history import record_status_change

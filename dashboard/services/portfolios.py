@@ -27,7 +27,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from dashboard.core.permissions import Perm
-from dashboard.services import audit
+from dashboard.audit import chain as audit
 from dashboard.core.actor import Actor
 from dashboard.core.errors import InvalidInput, NotAllowed, NotFound
 

@@ -81,9 +81,10 @@ from dashboard.models.enums import (
     label,
 )
 from dashboard.core.permissions import Perm
-from dashboard.services import audit, crypto_orders, gift_card_orders
+from dashboard.audit import chain as audit
+from dashboard.services import crypto_orders, gift_card_orders
 from dashboard.core.actor import Actor
-from dashboard.services.audit_query import neutralise_formulas
+from dashboard.audit.export import neutralise_formulas
 from dashboard.services.crypto_orders import RuleBroken
 from dashboard.core.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotAuthenticated, NotFound
 from dashboard.services.history import record_status_change

@@ -13,6 +13,8 @@ A list screen's state mixes this in and declares what differs; it writes no pagi
         async def _fetch(self, after): ...     # one page: run_db(queries.list_x, actor=..., ...)
         async def _load_item(self, item_id): ...  # fill the detail vars (raise a DomainError to refuse)
         def _clear_item(self): ...
+        def _opening(self): ...                # optional: the screen's own URL parameters, on page load
+        async def _load_extra(self): ...       # optional: what the page shows beside the list (a summary)
 
 Both class attributes must be annotated ``ClassVar``: Reflex turns an unannotated class attribute of a
 state into a var. Every shared handler is ``guarded(SCREEN)``: it checks the permission of the screen the state declares.
@@ -54,6 +56,10 @@ class ListSpec:
     item_noun: str = "Rows"
     order_note: str = ""
     page_size: int = PAGE_SIZE
+    max_filter: int = MAX_FILTER  # the longest filter value accepted (form and URL)
+    # False: the filters and the open item live in the state only (kept between visits) and the URL is
+    # left alone, for a screen whose URL parameters mean something else (the audit log's record timeline)
+    in_url: bool = True
 
 
 class ListState(rx.State, mixin=True):
@@ -93,6 +99,13 @@ class ListState(rx.State, mixin=True):
 
     def _clear_item(self) -> None:
         """Forget the open item's vars."""
+
+    def _opening(self) -> None:
+        """Page load, before anything is read: take the screen's own URL parameters, reset what they show."""
+
+    async def _load_extra(self) -> None:
+        """Page load, once the loading state is shown and before the list is read: what the page shows
+        beside the list (a summary, a linked record). Errors are the screen's to show (``_run(into=)``)."""
 
     # --- the mechanism --------------------------------------------------------------------------------
     @rx.var
@@ -174,8 +187,10 @@ class ListState(rx.State, mixin=True):
             params[self.spec.item_param] = self.open_id
         return self.screen.route + (f"?{urlencode(params)}" if params else "")
 
-    def _sync_url(self) -> rx.event.EventSpec:
+    def _sync_url(self) -> rx.event.EventSpec | None:
         """Keep the address bar in step (a link can be shared and reloaded) without a navigation."""
+        if not self.spec.in_url:
+            return None
         url = json.dumps(self._url())
         return rx.call_script(f"window.history.replaceState(window.history.state, '', {url})")
 
@@ -184,7 +199,7 @@ class ListState(rx.State, mixin=True):
         wanted = {key: "" for key in self.spec.filter_keys}
         for key in self.spec.filter_keys:
             value = params.get(key, "")
-            if isinstance(value, str) and len(value) <= MAX_FILTER:
+            if isinstance(value, str) and len(value) <= self.spec.max_filter:
                 wanted[key] = value.strip()
         return wanted
 
@@ -192,9 +207,13 @@ class ListState(rx.State, mixin=True):
     @guarded(SCREEN, opens_page=True)
     async def load(self):
         """Page load: filters and the open item from the URL, then the first page."""
-        wanted = self._filters_from_url()
-        item = self.router.url.query_parameters.get(self.spec.item_param, "")
+        if self.spec.in_url:
+            wanted = self._filters_from_url()
+            item = self.router.url.query_parameters.get(self.spec.item_param, "")
+        else:
+            wanted, item = {key: self.filters.get(key, "") for key in self.spec.filter_keys}, ""
         self._forget_item()
+        self._opening()
         try:
             self.active_filters = self._count_filters(wanted)
             self.filters, self.filter_error = wanted, ""
@@ -206,6 +225,7 @@ class ListState(rx.State, mixin=True):
         self.loading = True
         self.item_loading = bool(item)
         yield
+        await self._load_extra()
         if item:
             if isinstance(item, str) and len(item) <= 64:
                 await self._show_item(item.strip())
@@ -216,7 +236,7 @@ class ListState(rx.State, mixin=True):
 
     @guarded(SCREEN)
     async def apply_filters(self, form_data: Any):
-        wanted = form_fields(form_data, self.spec.filter_keys, max_length=MAX_FILTER)
+        wanted = form_fields(form_data, self.spec.filter_keys, max_length=self.spec.max_filter)
         try:
             active = self._count_filters(wanted)
         except InvalidInput as exc:
