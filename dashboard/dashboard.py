@@ -13,7 +13,7 @@ from typing import Any
 import reflex as rx
 
 from dashboard.ui import screens
-from dashboard.web_auth import build_auth_app
+from dashboard.web.app import build_auth_app
 
 FAVICON = "favicon.svg"  # in assets/
 

@@ -28,7 +28,7 @@ def resolve_database_url() -> str:
     settings = get_settings()
     if settings.database_url:
         return settings.database_url
-    from dashboard.devdb import start_embedded
+    from dashboard.cli.devdb import start_embedded
 
     url = start_embedded(settings.embedded_pg_dir)
     return ensure_database(url, "dashboard")
@@ -46,6 +46,19 @@ def ensure_database(server_url: str, name: str) -> str:
         if not exists:
             conn.execute(f'CREATE DATABASE "{name}"')
     return url.set(database=name).render_as_string(hide_password=False)
+
+
+def migrate_url(url: str, revision: str = "heads") -> None:
+    """``alembic upgrade`` the database at ``url`` (the CLI's ``migrate`` and the bench databases)."""
+    from alembic import command
+    from alembic.config import Config
+
+    from dashboard.config import PROJECT_ROOT
+
+    cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    cfg.attributes["url"] = url
+    command.upgrade(cfg, revision)
 
 
 def to_sqlalchemy_url(url: str) -> str:

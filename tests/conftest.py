@@ -34,7 +34,7 @@ def _server_url() -> str:
     url = os.environ.get("TEST_DATABASE_URL", "").strip()
     if url:
         return to_sqlalchemy_url(url)
-    from dashboard.devdb import start_embedded
+    from dashboard.cli.devdb import start_embedded
 
     return to_sqlalchemy_url(start_embedded(ROOT / ".data" / "test-pg", keep_running=False))
 

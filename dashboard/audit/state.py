@@ -154,12 +154,12 @@ class AuditState(ListState, AuthState):
     def _clear_item(self) -> None:
         self.detail = {}
 
-    def _opening(self) -> None:
-        params = self.router.url.query_parameters
+    def _restore_screen_params(self, params: Mapping[str, Any]) -> None:
+        """``?target_type=...&target_id=...`` names a record whose timeline is read on load."""
         self.timeline, self.timeline_error, self.timeline_label = [], "", ""
         self.timeline_loading = bool(params.get("target_type", "") or params.get("target_id", ""))
 
-    async def _load_extra(self) -> None:
+    async def _on_load(self) -> None:
         """The chain summary, and the timeline of ``?target_type=...&target_id=...`` when the URL names a
         record."""
         if self.timeline_loading:

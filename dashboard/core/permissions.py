@@ -13,7 +13,7 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
-from dashboard.core.errors import NotAllowed
+from dashboard.core.errors import NotAllowed, NotAuthenticated
 from dashboard.models.enums import Role
 
 if TYPE_CHECKING:
@@ -107,7 +107,9 @@ def require(actor: object, perm: Perm | str) -> Actor:
     """
     from dashboard.core.actor import Actor
 
-    if not isinstance(actor, Actor) or (actor.user_id is None and actor.role != SYSTEM):
+    if not isinstance(actor, Actor):
+        raise NotAuthenticated("Please sign in.")
+    if actor.user_id is None and actor.role != SYSTEM:
         raise NotAllowed(NOT_SIGNED_IN)
     if not actor.can(perm):
         raise NotAllowed(NOT_PERMITTED)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from dashboard.config import get_settings
@@ -47,3 +48,15 @@ def write(key: str, data: bytes, *, base: Path | None = None) -> str:
 
 def read(key: str, *, base: Path | None = None) -> bytes:
     return path_for(key, base=base).read_bytes()
+
+
+@dataclass(frozen=True)
+class ServedFile:
+    """A private file an authorised, audited lookup has located, and how a browser may show it (read by
+    the private-file routes, ``dashboard/web/private_files.py``)."""
+
+    path: Path
+    media_type: str
+    file_name: str  # already safe to quote in a Content-Disposition header
+    inline: bool = True  # False: sent as a download
+    sandbox: bool = True  # False only where the browser's viewer will not run sandboxed (KYC PDFs)

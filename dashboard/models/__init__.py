@@ -6,6 +6,7 @@ from dashboard.models.groups import (
     Account,
     Approval,
     Group,
+    GroupBalance,
     GroupMembership,
     LedgerEntry,
     Payout,
@@ -13,7 +14,6 @@ from dashboard.models.groups import (
     WebhookEvent,
     WithdrawalRequest,
 )
-from dashboard.models.group_balances import GroupBalance
 from dashboard.models.identity import ActiveSession, Notification, User
 from dashboard.models.kyc import ComplianceRecord, KycDocument, KycVerification
 from dashboard.models.payments import (
@@ -25,10 +25,8 @@ from dashboard.models.payments import (
     Transaction,
     Wallet,
 )
-from dashboard.models.portfolio import Holding, Portfolio, PortfolioSnapshot, Trade
-from dashboard.models.portfolio_aggregates import PortfolioDailyTotal
-from dashboard.models.support import SupportMessage, SupportTicket
-from dashboard.models.support_extra import CannedReply, TicketPresence
+from dashboard.models.portfolio import Holding, Portfolio, PortfolioDailyTotal, PortfolioSnapshot, Trade
+from dashboard.models.support import CannedReply, SupportMessage, SupportTicket, TicketPresence
 
 metadata = SQLModel.metadata
 

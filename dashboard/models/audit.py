@@ -7,23 +7,12 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
 from dashboard.models.base import (
-    Field,
-    SQLModel,
-    now_ts,
-    datetime,
-    enum_check,
-    enum_col,
-    fk,
-    jsonb,
-    text,
-    ts,
-    uuid,
-    uuid_pk,
+    Created, Field, datetime, enum_check, enum_col, fk, jsonb, now_ts, text, ts, uuid,
 )
 from dashboard.models.enums import OutboxStatus
 
 
-class ActivityLog(SQLModel, table=True):
+class ActivityLog(Created, table=True):
     """One audited action. Rows are chained by ``seq``: ``row_hash`` covers the row's canonical
     content and ``prev_hash`` (the previous row's ``row_hash``)."""
 
@@ -38,7 +27,6 @@ class ActivityLog(SQLModel, table=True):
         sa.Index("ix_activity_logs_created_at", "created_at"),
     )
 
-    id: uuid.UUID = uuid_pk()
     seq: int = Field(
         sa_type=sa.BigInteger(),
         sa_column_args=[sa.Identity(always=False)],
@@ -59,12 +47,11 @@ class ActivityLog(SQLModel, table=True):
     user_agent: str | None = text()
     session_id: uuid.UUID | None = Field(default=None, sa_type=pg.UUID(as_uuid=True))
     correlation_id: uuid.UUID | None = Field(default=None, sa_type=pg.UUID(as_uuid=True))
-    created_at: datetime = now_ts()
     prev_hash: str | None = text(64)
     row_hash: str | None = text(64)
 
 
-class OutboxEvent(SQLModel, table=True):
+class OutboxEvent(Created, table=True):
     """An event for the customer-facing platforms, written in the same transaction as the decision
     that caused it and published later by a relay (seed 003 outbox pattern)."""
 
@@ -80,7 +67,6 @@ class OutboxEvent(SQLModel, table=True):
         ),
     )
 
-    id: uuid.UUID = uuid_pk()
     event_type: str = text(100, nullable=False)
     event_version: int = Field(default=1, nullable=False, sa_column_kwargs={"server_default": "1"})
     aggregate_type: str = text(64, nullable=False)
@@ -95,4 +81,3 @@ class OutboxEvent(SQLModel, table=True):
     published_at: datetime | None = ts()
     last_error: str | None = text()
     correlation_id: uuid.UUID | None = Field(default=None, sa_type=pg.UUID(as_uuid=True))
-    created_at: datetime = now_ts()

@@ -49,11 +49,6 @@ class KycStatus(StrEnum):
     RESUBMIT_REQUIRED = "RESUBMIT_REQUIRED"
 
 
-class AccountType(StrEnum):
-    CRYPTO = "CRYPTO"  # deposits/withdrawals in crypto only (seed 001)
-    STOCK = "STOCK"  # deposits/withdrawals in fiat only
-
-
 class Language(StrEnum):
     EN = "EN"
     DE = "DE"
@@ -131,6 +126,11 @@ class RiskLevel(StrEnum):
 class AssetType(StrEnum):
     CRYPTO = "CRYPTO"
     STOCK = "STOCK"
+
+
+class AccountType(StrEnum):
+    CRYPTO = "CRYPTO"  # deposits/withdrawals in crypto only (seed 001)
+    STOCK = "STOCK"  # deposits/withdrawals in fiat only
 
 
 class TradeType(StrEnum):

@@ -3,21 +3,11 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
 
 from dashboard.models.base import (
-    Field,
-    SQLModel,
-    now_ts,
-    datetime,
-    enum_check,
-    enum_col,
-    fk,
-    flag,
-    jsonb,
-    text,
-    ts,
-    uuid,
-    uuid_pk,
+    Created, Field, Keyed, SQLModel, Timestamped, datetime, enum_check, enum_col, fk, flag, jsonb, now_ts,
+    text, ts, uuid,
 )
 from dashboard.models.enums import AccountStatus, GroupRole, LedgerSource, LedgerType, PayoutStatus, WithdrawalStatus
 
@@ -28,14 +18,13 @@ def kobo() -> object:
     return Field(sa_type=KOBO, nullable=False)
 
 
-class Group(SQLModel, table=True):
+class Group(Created, table=True):
     __tablename__ = "group"
     __table_args__ = (
         sa.CheckConstraint("approvals_required >= 1", name="approvals_required_positive"),
         sa.CheckConstraint("approvals_cap >= approvals_required", name="cap_not_below_required"),
     )
 
-    id: uuid.UUID = uuid_pk()
     name: str = text(nullable=False)
     description: str | None = text()
     rule_template: str = text(64, nullable=False, default="two_officer")
@@ -43,10 +32,9 @@ class Group(SQLModel, table=True):
     approvals_cap: int = Field(default=3, nullable=False, sa_column_kwargs={"server_default": "3"})
     created_by: uuid.UUID = fk("users.id")
     public_read_token: str | None = Field(default=None, sa_type=sa.Text(), unique=True)
-    created_at: datetime = now_ts()
 
 
-class GroupMembership(SQLModel, table=True):
+class GroupMembership(Keyed, table=True):
     __tablename__ = "group_membership"
     __table_args__ = (
         enum_check("role_in_group", GroupRole),
@@ -61,7 +49,6 @@ class GroupMembership(SQLModel, table=True):
         sa.Index("ix_group_membership_user_id", "user_id"),
     )
 
-    id: uuid.UUID = uuid_pk()
     group_id: uuid.UUID = fk("group.id")
     user_id: uuid.UUID = fk("users.id")
     role_in_group: str = enum_col(GroupRole)
@@ -69,7 +56,7 @@ class GroupMembership(SQLModel, table=True):
     removed_at: datetime | None = ts()
 
 
-class WithdrawalRequest(SQLModel, table=True):
+class WithdrawalRequest(Timestamped, table=True):
     __tablename__ = "withdrawal_request"
     __table_args__ = (
         enum_check("status", WithdrawalStatus),
@@ -87,7 +74,6 @@ class WithdrawalRequest(SQLModel, table=True):
         ),
     )
 
-    id: uuid.UUID = uuid_pk()
     group_id: uuid.UUID = fk("group.id")
     amount_kobo: int = kobo()
     beneficiary: dict = jsonb(nullable=False)
@@ -98,40 +84,34 @@ class WithdrawalRequest(SQLModel, table=True):
     approved_at: datetime | None = ts()
     declined_by: uuid.UUID | None = fk("users.id", nullable=True)
     decline_reason: str | None = text()
-    created_at: datetime = now_ts()
-    updated_at: datetime = now_ts()
     executed_at: datetime | None = ts()
 
 
-class Approval(SQLModel, table=True):
+class Approval(Created, table=True):
     __tablename__ = "approval"
     __table_args__ = (
         sa.UniqueConstraint("withdrawal_id", "approver_user_id", name="uq_approval_withdrawal_id_approver"),
     )
 
-    id: uuid.UUID = uuid_pk()
     withdrawal_id: uuid.UUID = fk("withdrawal_request.id")
     approver_user_id: uuid.UUID = fk("users.id", index=True)
-    created_at: datetime = now_ts()
 
 
-class Account(SQLModel, table=True):
+class Account(Created, table=True):
     """A group's virtual bank account (seed 004)."""
 
     __tablename__ = "account"
     __table_args__ = (enum_check("status", AccountStatus),)
 
-    id: uuid.UUID = uuid_pk()
     group_id: uuid.UUID = fk("group.id", index=True)
     virtual_account_number: str = Field(sa_type=sa.Text(), nullable=False, unique=True)
     provider_ref: str | None = text()
     provider: str | None = text()
     status: str = enum_col(AccountStatus, default=AccountStatus.PENDING)
     bank_name: str = text(nullable=False, default="Wema Bank")
-    created_at: datetime = now_ts()
 
 
-class LedgerEntry(SQLModel, table=True):
+class LedgerEntry(Created, table=True):
     __tablename__ = "ledger_entry"
     __table_args__ = (
         enum_check("type", LedgerType),
@@ -150,7 +130,6 @@ class LedgerEntry(SQLModel, table=True):
         ),
     )
 
-    id: uuid.UUID = uuid_pk()
     group_id: uuid.UUID = fk("group.id")
     account_id: uuid.UUID = fk("account.id")
     user_id: uuid.UUID | None = fk("users.id", nullable=True)
@@ -164,10 +143,9 @@ class LedgerEntry(SQLModel, table=True):
     simulated: bool = flag(False)
     payment_channel: str = text(16, nullable=False, default="VA")
     rule_status: str = text(16, nullable=False, default="VALID")
-    created_at: datetime = now_ts()
 
 
-class Payout(SQLModel, table=True):
+class Payout(Timestamped, table=True):
     __tablename__ = "payout"
     __table_args__ = (
         enum_check("status", PayoutStatus),
@@ -175,7 +153,6 @@ class Payout(SQLModel, table=True):
         sa.UniqueConstraint("withdrawal_id", name="uq_payout_withdrawal_id"),  # one payout per withdrawal
     )
 
-    id: uuid.UUID = uuid_pk()
     withdrawal_id: uuid.UUID = fk("withdrawal_request.id")
     provider: str = text(nullable=False)
     provider_reference: str | None = Field(default=None, sa_type=sa.Text(), unique=True)
@@ -185,23 +162,19 @@ class Payout(SQLModel, table=True):
     attempts: int = Field(default=1, nullable=False, sa_column_kwargs={"server_default": "1"})
     provider_payload: dict | None = jsonb()
     executed_by: uuid.UUID | None = fk("users.id", nullable=True)
-    created_at: datetime = now_ts()
-    updated_at: datetime = now_ts()
 
 
-class PayoutRecovery(SQLModel, table=True):
+class PayoutRecovery(Created, table=True):
     __tablename__ = "payout_recovery"
 
-    id: uuid.UUID = uuid_pk()
     withdrawal_id: uuid.UUID = fk("withdrawal_request.id", index=True)
     payout_id: uuid.UUID | None = fk("payout.id", nullable=True)
     attempted_payload: dict | None = jsonb()
     error_message: str | None = text()
     resolved_at: datetime | None = ts()
-    created_at: datetime = now_ts()
 
 
-class WebhookEvent(SQLModel, table=True):
+class WebhookEvent(Created, table=True):
     """A provider callback, stored once per provider event id and processed idempotently."""
 
     __tablename__ = "webhook_event"
@@ -214,7 +187,6 @@ class WebhookEvent(SQLModel, table=True):
         ),
     )
 
-    id: uuid.UUID = uuid_pk()
     provider: str = text(64, nullable=False, default="sandbox")
     event_id: str = text(128, nullable=False)
     event_type: str = text(nullable=False)
@@ -222,4 +194,32 @@ class WebhookEvent(SQLModel, table=True):
     processed: bool = flag(False)
     processed_at: datetime | None = ts()
     error: str | None = text()
-    created_at: datetime = now_ts()
+
+
+class GroupBalance(SQLModel, table=True):
+    """Each group's ledger balance (credits minus debits, kobo), maintained by the database.
+
+    The view of a withdrawal request shows the group's balance and the payout checks it; summing every
+    ledger row of the group on each view does not scale (1M ledger rows at the large profile). So one row
+    per group holds the running balance, and **database triggers on ``ledger_entry``** (migration
+    8d2f6b0e4c31) keep it in the same transaction as every INSERT, UPDATE or DELETE of ledger rows,
+    whatever wrote them (the services, ``COPY`` in the seed loader, a hand-written SQL fix). The
+    triggers are statement-level with transition tables, so a bulk ``COPY`` of a million rows costs one
+    aggregate per statement, not one update per row.
+
+    ``balance_kobo >= 0`` is a CHECK: a DEBIT that would overdraw the group fails its whole transaction,
+    so no code path can take a balance below zero. The trigger updates the group's row, which also
+    serialises concurrent debits of one group.
+
+    ``services.groups.rebuild_group_balances(session)`` recomputes every row from the ledger (after a
+    load that bypassed triggers, or to verify them).
+    """
+
+    __tablename__ = "group_balances"
+    __table_args__ = (sa.CheckConstraint("balance_kobo >= 0", name="balance_kobo_non_negative"),)
+
+    group_id: uuid.UUID = Field(sa_column_args=[sa.ForeignKey("group.id")], sa_type=pg.UUID(as_uuid=True),
+                                primary_key=True)
+    balance_kobo: int = Field(default=0, sa_type=sa.BigInteger(), nullable=False,
+                              sa_column_kwargs={"server_default": "0"})
+    updated_at: datetime = now_ts()

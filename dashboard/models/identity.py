@@ -7,24 +7,12 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
 from dashboard.models.base import (
-    Field,
-    SQLModel,
-    now_ts,
-    datetime,
-    enum_check,
-    enum_col,
-    fk,
-    flag,
-    jsonb,
-    text,
-    ts,
-    uuid,
-    uuid_pk,
+    Created, Field, Timestamped, datetime, enum_check, enum_col, fk, flag, jsonb, now_ts, text, ts, uuid,
 )
 from dashboard.models.enums import AccountType, KycStatus, Language, Platform, Role, TwoFactorMethod
 
 
-class User(SQLModel, table=True):
+class User(Timestamped, table=True):
     __tablename__ = "users"
     __table_args__ = (
         enum_check("role", Role),
@@ -41,7 +29,6 @@ class User(SQLModel, table=True):
         sa.Index("ix_users_last_name_first_name", "last_name", "first_name"),
     )
 
-    id: uuid.UUID = uuid_pk()
     email: str = text(255, nullable=False)
     username: str | None = text(150)
     password_hash: str | None = text(255)
@@ -82,8 +69,6 @@ class User(SQLModel, table=True):
     is_active: bool = flag(True)
     email_verified: bool = flag(False)
     last_login_at: datetime | None = ts()
-    created_at: datetime = now_ts()
-    updated_at: datetime = now_ts()
 
 
 # Case-insensitive uniqueness is guaranteed by the lowercase check + a plain unique index.
@@ -96,7 +81,7 @@ sa.Index(
 )
 
 
-class ActiveSession(SQLModel, table=True):
+class ActiveSession(Created, table=True):
     """A dashboard sign-in (000 ActiveSession + 004 refresh_tokens). Only the token's hash is stored."""
 
     __tablename__ = "active_sessions"
@@ -104,7 +89,6 @@ class ActiveSession(SQLModel, table=True):
         sa.CheckConstraint("expires_at > created_at", name="expires_after_creation"),
     )
 
-    id: uuid.UUID = uuid_pk()
     user_id: uuid.UUID = fk("users.id", ondelete="CASCADE", index=True)
     token_hash: str = Field(sa_type=sa.String(128), nullable=False, unique=True)
     device: str | None = text(255)
@@ -112,7 +96,6 @@ class ActiveSession(SQLModel, table=True):
     ip_address: str | None = Field(default=None, sa_type=pg.INET())
     user_agent: str | None = text()
     two_factor_verified: bool = flag(False)
-    created_at: datetime = now_ts()
     last_active_at: datetime = now_ts()
     expires_at: datetime = ts(nullable=False)
     revoked: bool = flag(False)
@@ -121,7 +104,7 @@ class ActiveSession(SQLModel, table=True):
     replaced_by: uuid.UUID | None = Field(default=None, sa_type=pg.UUID(as_uuid=True))
 
 
-class Notification(SQLModel, table=True):
+class Notification(Created, table=True):
     """A message to a customer (seed 002), written by back-office decisions."""
 
     __tablename__ = "notifications"
@@ -130,10 +113,8 @@ class Notification(SQLModel, table=True):
         sa.Index("ix_notifications_created_at", "created_at"),
     )
 
-    id: uuid.UUID = uuid_pk()
     user_id: uuid.UUID = fk("users.id", ondelete="CASCADE", index=True)
     notification_type: str | None = text(50)
     title: str | None = text(255)
     message: str = text(nullable=False)
     read: bool = flag(False)
-    created_at: datetime = now_ts()

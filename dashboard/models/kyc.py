@@ -6,18 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from dashboard.models.base import (
-    Field,
-    SQLModel,
-    now_ts,
-    datetime,
-    enum_check,
-    enum_col,
-    fk,
-    jsonb,
-    text,
-    ts,
-    uuid,
-    uuid_pk,
+    Created, Field, Timestamped, datetime, enum_check, enum_col, fk, jsonb, now_ts, text, ts, uuid,
 )
 from dashboard.models.enums import (
     OPEN_VERIFICATION_STATUSES,
@@ -33,7 +22,7 @@ from dashboard.models.enums import (
 _OPEN = ", ".join(f"'{s.value}'" for s in OPEN_VERIFICATION_STATUSES)
 
 
-class KycVerification(SQLModel, table=True):
+class KycVerification(Timestamped, table=True):
     """One KYC submission (seed 002). A user may have several over time (resubmissions); at most one
     is open at a time."""
 
@@ -64,7 +53,6 @@ class KycVerification(SQLModel, table=True):
         sa.Index("ix_kyc_verifications_document_number", "document_number"),
     )
 
-    id: uuid.UUID = uuid_pk()
     user_id: uuid.UUID = fk("users.id", ondelete="CASCADE", index=True)
     attempt: int = Field(default=1, nullable=False, sa_column_kwargs={"server_default": "1"})
     status: str = enum_col(VerificationStatus, default=VerificationStatus.PENDING, index=True)
@@ -99,11 +87,9 @@ class KycVerification(SQLModel, table=True):
     reviewed_at: datetime | None = ts()
 
     submitted_at: datetime = now_ts()
-    created_at: datetime = now_ts()
-    updated_at: datetime = now_ts()
 
 
-class KycDocument(SQLModel, table=True):
+class KycDocument(Created, table=True):
     """An uploaded file of a KYC submission (seed 001). ``storage_key`` is a path inside the private
     storage folder, never a public URL."""
 
@@ -116,7 +102,6 @@ class KycDocument(SQLModel, table=True):
         sa.UniqueConstraint("verification_id", "document_type", name="uq_kyc_documents_verification_id_type"),
     )
 
-    id: uuid.UUID = uuid_pk()
     user_id: uuid.UUID = fk("users.id", ondelete="CASCADE", index=True)
     verification_id: uuid.UUID | None = fk("kyc_verifications.id", nullable=True, ondelete="CASCADE", index=True)
     document_type: str = enum_col(KycDocumentType)
@@ -131,10 +116,9 @@ class KycDocument(SQLModel, table=True):
     reviewed_by: uuid.UUID | None = fk("users.id", nullable=True)
     reviewed_at: datetime | None = ts()
     uploaded_at: datetime = now_ts()
-    created_at: datetime = now_ts()
 
 
-class ComplianceRecord(SQLModel, table=True):
+class ComplianceRecord(Created, table=True):
     """One compliance check (seed 003 ComplianceRecords): KYC, AML, sanctions or PEP screening, with
     the provider's risk score, level and flags."""
 
@@ -147,7 +131,6 @@ class ComplianceRecord(SQLModel, table=True):
         sa.Index("ix_compliance_records_user_id_checked_at", "user_id", "checked_at"),
     )
 
-    id: uuid.UUID = uuid_pk()
     user_id: uuid.UUID = fk("users.id", ondelete="CASCADE")
     verification_id: uuid.UUID | None = fk("kyc_verifications.id", nullable=True, ondelete="SET NULL", index=True)
     check_type: str = enum_col(CheckType)
@@ -160,4 +143,3 @@ class ComplianceRecord(SQLModel, table=True):
     details: dict | None = jsonb()
     checked_at: datetime = now_ts()
     expires_at: datetime | None = ts()
-    created_at: datetime = now_ts()

@@ -7,26 +7,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
 from dashboard.models.base import (
-    CEDIS,
-    CRYPTO,
-    MONEY,
-    Decimal,
-    Field,
-    SQLModel,
-    now_ts,
-    datetime,
-    enum_check,
-    enum_col,
-    fk,
-    flag,
-    jsonb,
-    money,
-    non_negative,
-    positive,
-    text,
-    ts,
-    uuid,
-    uuid_pk,
+    CEDIS, CRYPTO, MONEY, Created, Decimal, Field, FourEyesReviewed, Reviewed, SQLModel, Timestamped,
+    datetime, enum_check, enum_col, fk, flag, jsonb, money, non_negative, now_ts, positive, text, uuid,
 )
 from dashboard.models.enums import (
     CryptoTxStatus,
@@ -42,13 +24,28 @@ from dashboard.models.enums import (
 _PENDING_TX = "status IN ('PENDING', 'AWAITING_SECOND_APPROVAL')"
 
 
-def _processing_columns_consistent() -> sa.CheckConstraint:
-    return sa.CheckConstraint(
-        "(processed_at IS NULL) = (processed_by IS NULL)", name="processed_by_and_at_together"
+def _review_queue(table: str, *, type_column: str | None = None, pending: str = _PENDING_TX) -> tuple:
+    """What the three reviewed money tables share besides their columns: the review checks; a
+    customer's items newest first; every item by (created_at, id) and by status; and the pending queue
+    (keyset on created_at, id), partial so it stays small however large the table grows: all types
+    together and, with ``type_column``, one type (a queue tab)."""
+    if type_column is None:  # one queue: the table has no types
+        queue = [sa.Index(f"ix_{table}_pending_queue", "created_at", "id", postgresql_where=sa.text(pending))]
+    else:
+        queue = [
+            sa.Index(f"ix_{table}_pending_all", "created_at", "id", postgresql_where=sa.text(pending)),
+            sa.Index(f"ix_{table}_pending_queue", type_column, "created_at", "id", postgresql_where=sa.text(pending)),
+        ]
+    return (
+        *Reviewed.review_checks(),
+        sa.Index(f"ix_{table}_user_id_created_at", "user_id", "created_at"),
+        sa.Index(f"ix_{table}_created_at_id", "created_at", "id"),
+        sa.Index(f"ix_{table}_status", "status"),
+        *queue,
     )
 
 
-class Transaction(SQLModel, table=True):
+class Transaction(FourEyesReviewed, Timestamped, table=True):
     """A deposit, withdrawal or other money movement of a customer (seed 001, plus seed 000's
     description, types and tx hash). ``amount`` is in ``currency`` units (crypto needs 8 decimals);
     ``amount_usd`` is its USD value when booked."""
@@ -60,26 +57,7 @@ class Transaction(SQLModel, table=True):
         enum_check("status", TransactionStatus),
         positive("amount"),
         positive("amount_usd"),
-        sa.CheckConstraint("status <> 'DECLINED' OR decline_reason IS NOT NULL", name="decline_has_reason"),
-        _processing_columns_consistent(),
-        sa.Index("ix_transactions_user_id_created_at", "user_id", "created_at"),
-        sa.Index("ix_transactions_created_at_id", "created_at", "id"),
-        sa.Index("ix_transactions_status", "status"),
-        # Pending queues (keyset on created_at, id); they stay small however large the table grows:
-        # all types together, and one type (a queue tab).
-        sa.Index(
-            "ix_transactions_pending_all",
-            "created_at",
-            "id",
-            postgresql_where=sa.text(_PENDING_TX),
-        ),
-        sa.Index(
-            "ix_transactions_pending_queue",
-            "transaction_type",
-            "created_at",
-            "id",
-            postgresql_where=sa.text(_PENDING_TX),
-        ),
+        *_review_queue("transactions", type_column="transaction_type"),
         sa.Index(
             "ix_transactions_pending_amount",
             "amount_usd",
@@ -98,7 +76,6 @@ class Transaction(SQLModel, table=True):
         ),
     )
 
-    id: uuid.UUID = uuid_pk()
     user_id: uuid.UUID = fk("users.id", ondelete="CASCADE")
     reference: str = Field(sa_type=sa.String(32), nullable=False, unique=True)
     transaction_type: str = enum_col(TransactionType)
@@ -113,17 +90,8 @@ class Transaction(SQLModel, table=True):
     blockchain_tx_id: str | None = text(128)
     bank_reference: str | None = text(64)
 
-    admin_note: str | None = text()
-    decline_reason: str | None = text()
-    first_approved_by: uuid.UUID | None = fk("users.id", nullable=True)
-    first_approved_at: datetime | None = ts()
-    processed_by: uuid.UUID | None = fk("users.id", nullable=True)
-    processed_at: datetime | None = ts()
-    created_at: datetime = now_ts()
-    updated_at: datetime = now_ts()
 
-
-class Wallet(SQLModel, table=True):
+class Wallet(Timestamped, table=True):
     """A customer's cedis and crypto balances on the Crypto Buy/Sell platform (seed 002)."""
 
     __tablename__ = "wallets"
@@ -134,17 +102,14 @@ class Wallet(SQLModel, table=True):
         non_negative("escrow_balance"),
     )
 
-    id: uuid.UUID = uuid_pk()
     user_id: uuid.UUID = fk("users.id", ondelete="CASCADE")
     crypto_symbol: str = text(10, nullable=False, default="BTC")
     balance_cedis: Decimal = money(CEDIS, default=Decimal("0"))
     balance_crypto: Decimal = money(CRYPTO, default=Decimal("0"))
     escrow_balance: Decimal = money(CEDIS, default=Decimal("0"))
-    created_at: datetime = now_ts()
-    updated_at: datetime = now_ts()
 
 
-class CryptoTransaction(SQLModel, table=True):
+class CryptoTransaction(FourEyesReviewed, Timestamped, table=True):
     """A customer's request to buy or sell crypto at a quoted rate (seed 002)."""
 
     __tablename__ = "crypto_transactions"
@@ -156,27 +121,9 @@ class CryptoTransaction(SQLModel, table=True):
         positive("crypto_amount"),
         positive("rate"),
         non_negative("escrow_amount"),
-        sa.CheckConstraint("status <> 'DECLINED' OR decline_reason IS NOT NULL", name="decline_has_reason"),
-        _processing_columns_consistent(),
-        sa.Index("ix_crypto_transactions_user_id_created_at", "user_id", "created_at"),
-        sa.Index("ix_crypto_transactions_created_at_id", "created_at", "id"),
-        sa.Index("ix_crypto_transactions_status", "status"),
-        sa.Index(
-            "ix_crypto_transactions_pending_all",
-            "created_at",
-            "id",
-            postgresql_where=sa.text(_PENDING_TX),
-        ),
-        sa.Index(
-            "ix_crypto_transactions_pending_queue",
-            "type",
-            "created_at",
-            "id",
-            postgresql_where=sa.text(_PENDING_TX),
-        ),
+        *_review_queue("crypto_transactions", type_column="type"),
     )
 
-    id: uuid.UUID = uuid_pk()
     user_id: uuid.UUID = fk("users.id", ondelete="CASCADE")
     reference: str = Field(sa_type=sa.String(32), nullable=False, unique=True)
     type: str = enum_col(CryptoTxType)
@@ -189,34 +136,23 @@ class CryptoTransaction(SQLModel, table=True):
     payment_method: str = enum_col(PaymentMethod)
     wallet_address: str | None = text(128)
     tx_hash: str | None = text(128)
-    admin_note: str | None = text()
-    decline_reason: str | None = text()
-    first_approved_by: uuid.UUID | None = fk("users.id", nullable=True)
-    first_approved_at: datetime | None = ts()
-    processed_by: uuid.UUID | None = fk("users.id", nullable=True)
-    processed_at: datetime | None = ts()
-    created_at: datetime = now_ts()
-    updated_at: datetime = now_ts()
 
 
-class GiftCard(SQLModel, table=True):
+class GiftCard(Timestamped, table=True):
     """A gift-card product the platform buys and sells (seed 002)."""
 
     __tablename__ = "gift_cards"
     __table_args__ = (positive("rate_buy"), positive("rate_sell"))
 
-    id: uuid.UUID = uuid_pk()
     name: str = text(255, nullable=False)
     brand: str = text(100, nullable=False, index=True)
     rate_buy: Decimal = money(sa.Numeric(10, 2))
     rate_sell: Decimal = money(sa.Numeric(10, 2))
     image: str | None = text(255)  # catalogue artwork, not customer data
     is_active: bool = flag(True)
-    created_at: datetime = now_ts()
-    updated_at: datetime = now_ts()
 
 
-class GiftCardOrder(SQLModel, table=True):
+class GiftCardOrder(Reviewed, Timestamped, table=True):
     """A customer's gift card sold to the platform, with a proof image kept in private storage."""
 
     __tablename__ = "gift_card_orders"
@@ -225,20 +161,9 @@ class GiftCardOrder(SQLModel, table=True):
         positive("amount"),
         positive("rate"),
         positive("payout_cedis"),
-        sa.CheckConstraint("status <> 'DECLINED' OR decline_reason IS NOT NULL", name="decline_has_reason"),
-        _processing_columns_consistent(),
-        sa.Index("ix_gift_card_orders_user_id_created_at", "user_id", "created_at"),
-        sa.Index("ix_gift_card_orders_created_at_id", "created_at", "id"),
-        sa.Index("ix_gift_card_orders_status", "status"),
-        sa.Index(
-            "ix_gift_card_orders_pending_queue",
-            "created_at",
-            "id",
-            postgresql_where=sa.text("status = 'PENDING'"),
-        ),
+        *_review_queue("gift_card_orders", pending="status = 'PENDING'"),
     )
 
-    id: uuid.UUID = uuid_pk()
     user_id: uuid.UUID = fk("users.id", ondelete="CASCADE")
     card_id: uuid.UUID = fk("gift_cards.id", ondelete="RESTRICT", index=True)
     reference: str = Field(sa_type=sa.String(32), nullable=False, unique=True)
@@ -248,12 +173,6 @@ class GiftCardOrder(SQLModel, table=True):
     payout_cedis: Decimal = money(CEDIS)
     status: str = enum_col(GiftCardOrderStatus, default=GiftCardOrderStatus.PENDING)
     proof_image_key: str = text(500, nullable=False)
-    admin_note: str | None = text()
-    decline_reason: str | None = text()
-    processed_by: uuid.UUID | None = fk("users.id", nullable=True)
-    processed_at: datetime | None = ts()
-    created_at: datetime = now_ts()
-    updated_at: datetime = now_ts()
 
 
 class Settings(SQLModel, table=True):
@@ -279,7 +198,7 @@ class Settings(SQLModel, table=True):
     updated_at: datetime = now_ts()
 
 
-class StatusHistory(SQLModel, table=True):
+class StatusHistory(Created, table=True):
     """Every status change of a reviewable item (seed 003 TransactionStatusHistory, polymorphic)."""
 
     __tablename__ = "status_history"
@@ -289,7 +208,6 @@ class StatusHistory(SQLModel, table=True):
         sa.Index("ix_status_history_entity", "entity_type", "entity_id", "created_at"),
     )
 
-    id: uuid.UUID = uuid_pk()
     entity_type: str = enum_col(ReviewableEntity)
     entity_id: uuid.UUID = Field(sa_type=pg.UUID(as_uuid=True), nullable=False)
     from_status: str | None = text(32)
@@ -297,4 +215,3 @@ class StatusHistory(SQLModel, table=True):
     reason: str | None = text()
     actor_id: uuid.UUID | None = fk("users.id", nullable=True)
     details: dict | None = jsonb()
-    created_at: datetime = now_ts()

@@ -1,27 +1,17 @@
-"""Customer support tickets and their messages (seed 001)."""
+"""Customer support tickets and their messages (seed 001); the inbox's canned replies and who is viewing
+a ticket (issue 7)."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
 from dashboard.models.base import (
-    Field,
-    SQLModel,
-    now_ts,
-    datetime,
-    enum_check,
-    enum_col,
-    fk,
-    flag,
-    text,
-    ts,
-    uuid,
-    uuid_pk,
+    Created, Field, Keyed, Timestamped, datetime, enum_check, enum_col, fk, flag, now_ts, text, ts, uuid,
 )
 from dashboard.models.enums import Role, TicketCategory, TicketPriority, TicketStatus
 
 
-class SupportTicket(SQLModel, table=True):
+class SupportTicket(Timestamped, table=True):
     __tablename__ = "support_tickets"
     __table_args__ = (
         enum_check("status", TicketStatus),
@@ -35,7 +25,6 @@ class SupportTicket(SQLModel, table=True):
         sa.Index("ix_support_tickets_assigned_status", "assigned_to_id", "status", "updated_at"),
     )
 
-    id: uuid.UUID = uuid_pk()
     user_id: uuid.UUID = fk("users.id", ondelete="CASCADE")
     number: int = Field(
         sa_type=sa.BigInteger(),
@@ -53,11 +42,24 @@ class SupportTicket(SQLModel, table=True):
     last_customer_message_at: datetime | None = ts()
     staff_read_at: datetime | None = ts()  # unread for staff when a customer wrote after this
     closed_at: datetime | None = ts()
-    created_at: datetime = now_ts()
-    updated_at: datetime = now_ts()
 
 
-class SupportMessage(SQLModel, table=True):
+# The inbox's default view (open + in progress, most recently updated first) reads this partial index;
+# its "unassigned" view too. The closed bulk of the table (most tickets) never enters these scans.
+sa.Index(
+    "ix_support_tickets_active_updated",
+    SupportTicket.__table__.c.updated_at.desc(),
+    SupportTicket.__table__.c.id.desc(),
+    postgresql_where=sa.text("status IN ('OPEN', 'IN_PROGRESS')"),
+)
+sa.Index(
+    "ix_support_tickets_updated_id",
+    SupportTicket.__table__.c.updated_at.desc(),
+    SupportTicket.__table__.c.id.desc(),
+)
+
+
+class SupportMessage(Created, table=True):
     __tablename__ = "support_messages"
     __table_args__ = (
         enum_check("sender_role", Role),
@@ -69,7 +71,6 @@ class SupportMessage(SQLModel, table=True):
         sa.Index("ix_support_messages_ticket_id_created_at", "ticket_id", "created_at"),
     )
 
-    id: uuid.UUID = uuid_pk()
     ticket_id: uuid.UUID = fk("support_tickets.id", ondelete="CASCADE")
     sender_id: uuid.UUID = fk("users.id", ondelete="CASCADE", index=True)
     sender_role: str = enum_col(Role)
@@ -79,4 +80,37 @@ class SupportMessage(SQLModel, table=True):
     attachment_name: str | None = text(255)
     attachment_mime: str | None = text(100)
     attachment_size: int | None = Field(default=None)
-    created_at: datetime = now_ts()
+
+
+class CannedReply(Timestamped, table=True):
+    """A standard answer managed by the support agents (title unique, case-insensitive)."""
+
+    __tablename__ = "canned_replies"
+    __table_args__ = (
+        sa.CheckConstraint("length(btrim(title)) BETWEEN 1 AND 120", name="title_length"),
+        sa.CheckConstraint("length(body) BETWEEN 1 AND 10000", name="body_length"),
+    )
+
+    title: str = text(120, nullable=False)
+    body: str = text(nullable=False)
+    created_by_id: uuid.UUID | None = fk("users.id", nullable=True, ondelete="SET NULL")
+    updated_by_id: uuid.UUID | None = fk("users.id", nullable=True, ondelete="SET NULL")
+
+
+sa.Index("uq_canned_replies_title", sa.func.lower(CannedReply.__table__.c.title), unique=True)
+
+
+class TicketPresence(Keyed, table=True):
+    """One row per (ticket, staff member) with the time of their last heartbeat; "X is viewing" means a
+    heartbeat newer than a short TTL. It lives in the database so that every backend worker sees the
+    same presence."""
+
+    __tablename__ = "support_ticket_presence"
+    __table_args__ = (
+        sa.UniqueConstraint("ticket_id", "user_id", name="uq_support_ticket_presence_ticket_user"),
+        sa.Index("ix_support_ticket_presence_ticket_seen", "ticket_id", "seen_at"),
+    )
+
+    ticket_id: uuid.UUID = fk("support_tickets.id", ondelete="CASCADE")
+    user_id: uuid.UUID = fk("users.id", ondelete="CASCADE")
+    seen_at: datetime = now_ts()

@@ -14,7 +14,7 @@ from dashboard.ui.components.native_form import native_form
 from dashboard.db import run_db
 from dashboard.core.errors import DomainError
 from dashboard.ui.auth_state import AuthState, public, token_from_cookie_header
-from dashboard.web_auth import MESSAGES, landing_page, safe_next
+from dashboard.web.auth import MESSAGES, landing_page, safe_next
 
 CODE_LENGTH = 6
 

@@ -1,6 +1,6 @@
 """The signed-in officer, resolved on the server for every event.
 
-The session token lives in an **HttpOnly** cookie set by ``dashboard/web_auth.py``; page scripts can
+The session token lives in an **HttpOnly** cookie set by ``dashboard/web/auth.py``; page scripts can
 never read it. Every event arrives over the websocket whose handshake carried that cookie, and
 Reflex takes the headers from the connection itself (not from anything the client sends in the
 event), so ``self.router.headers.cookie`` is the real cookie of the browser that sent the event.
@@ -18,7 +18,6 @@ import functools
 import inspect
 import logging
 from collections.abc import Callable
-from http.cookies import CookieError, SimpleCookie
 from typing import Any, TypeVar
 
 import reflex as rx
@@ -29,11 +28,11 @@ from dashboard.db import run_db
 from dashboard.core.permissions import Perm
 from dashboard.core.actor import Actor
 from dashboard.core.errors import DomainError, NotAllowed, NotAuthenticated
+from dashboard.core.session_cookie import token_from_cookie_header
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-SESSION_COOKIE = "bo_session"
 ROLE_LABELS = {
     "ADMIN": "Administrator",
     "COMPLIANCE": "Compliance officer",
@@ -46,6 +45,8 @@ PUBLIC = screens.PUBLIC
 # ``guarded(SCREEN)``: the permission of the screen the state declares (``screen = screens.X_SCREEN``),
 # so a handler shared by every list screen still checks the screen's own permission.
 SCREEN = "<the screen's permission>"
+# ``guarded(DIALOGS)``: the permission the state names in ``dialog_perm`` (the decision dialogs' own).
+DIALOGS = "<the dialogs' permission>"
 FAILED = "The server could not complete this. Nothing was changed; try again in a moment."
 
 _current_actor: contextvars.ContextVar[Actor | None] = contextvars.ContextVar("current_actor", default=None)
@@ -60,25 +61,15 @@ def current_actor() -> Actor:
     return actor
 
 
-def token_from_cookie_header(header: str | None) -> str | None:
-    if not header or len(header) > 8192:
-        return None
-    jar = SimpleCookie()
-    try:
-        jar.load(header)
-    except CookieError:
-        return None
-    morsel = jar.get(SESSION_COOKIE)
-    value = morsel.value if morsel else ""
-    return value if 20 <= len(value) <= 200 else None
-
-
 def permission_of(state_cls: type, handler: Callable[..., Any]) -> str | None:
     """The permission a guarded handler checks when it runs on ``state_cls`` (None: unguarded)."""
     perm = getattr(handler, "__permission__", None)
     if perm == SCREEN:
         screen = getattr(state_cls, "screen", None)
         return screen.perm if isinstance(screen, screens.Screen) else None
+    if perm == DIALOGS:
+        named = getattr(state_cls, "dialog_perm", None)
+        return named if isinstance(named, str) and named != DIALOGS else None
     return perm
 
 

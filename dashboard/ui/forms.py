@@ -12,7 +12,7 @@ from typing import Any
 
 from dashboard.core.errors import InvalidInput
 
-ALL = "all"  # the value of a select's "All" item: means no filter
+ALL = "__all__"  # the value of a select's "All" item (never a real choice, nor a likely search): no filter
 MAX_ID = 64
 
 

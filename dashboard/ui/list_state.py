@@ -13,8 +13,6 @@ A list screen's state mixes this in and declares what differs; it writes no pagi
         async def _fetch(self, after): ...     # one page: run_db(queries.list_x, actor=..., ...)
         async def _load_item(self, item_id): ...  # fill the detail vars (raise a DomainError to refuse)
         def _clear_item(self): ...
-        def _opening(self): ...                # optional: the screen's own URL parameters, on page load
-        async def _load_extra(self): ...       # optional: what the page shows beside the list (a summary)
 
 Both class attributes must be annotated ``ClassVar``: Reflex turns an unannotated class attribute of a
 state into a var. Every shared handler is ``guarded(SCREEN)``: it checks the permission of the screen the state declares.
@@ -27,6 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import urlencode
@@ -100,12 +99,16 @@ class ListState(rx.State, mixin=True):
     def _clear_item(self) -> None:
         """Forget the open item's vars."""
 
-    def _opening(self) -> None:
-        """Page load, before anything is read: take the screen's own URL parameters, reset what they show."""
+    async def _on_load(self) -> None:
+        """Page load only, before the open item and the first page: read what the screen shows beside
+        the list (e.g. the choices of a filter select)."""
 
-    async def _load_extra(self) -> None:
-        """Page load, once the loading state is shown and before the list is read: what the page shows
-        beside the list (a summary, a linked record). Errors are the screen's to show (``_run(into=)``)."""
+    def _screen_params(self) -> dict[str, str]:
+        """What the screen keeps in the URL besides the filters and the open item (e.g. its open tab)."""
+        return {}
+
+    def _restore_screen_params(self, params: Mapping[str, Any]) -> None:
+        """Page load: take back what ``_screen_params`` wrote (before the filters are read)."""
 
     # --- the mechanism --------------------------------------------------------------------------------
     @rx.var
@@ -182,7 +185,7 @@ class ListState(rx.State, mixin=True):
         self._clear_item()
 
     def _url(self) -> str:
-        params = {key: value for key, value in self.filters.items() if value}
+        params = self._screen_params() | {key: value for key, value in self.filters.items() if value}
         if self.open_id:
             params[self.spec.item_param] = self.open_id
         return self.screen.route + (f"?{urlencode(params)}" if params else "")
@@ -207,13 +210,14 @@ class ListState(rx.State, mixin=True):
     @guarded(SCREEN, opens_page=True)
     async def load(self):
         """Page load: filters and the open item from the URL, then the first page."""
+        params = self.router.url.query_parameters
+        self._restore_screen_params(params)
         if self.spec.in_url:
             wanted = self._filters_from_url()
-            item = self.router.url.query_parameters.get(self.spec.item_param, "")
+            item = params.get(self.spec.item_param, "")
         else:
             wanted, item = {key: self.filters.get(key, "") for key in self.spec.filter_keys}, ""
         self._forget_item()
-        self._opening()
         try:
             self.active_filters = self._count_filters(wanted)
             self.filters, self.filter_error = wanted, ""
@@ -225,7 +229,7 @@ class ListState(rx.State, mixin=True):
         self.loading = True
         self.item_loading = bool(item)
         yield
-        await self._load_extra()
+        await self._on_load()
         if item:
             if isinstance(item, str) and len(item) <= 64:
                 await self._show_item(item.strip())
@@ -236,8 +240,8 @@ class ListState(rx.State, mixin=True):
 
     @guarded(SCREEN)
     async def apply_filters(self, form_data: Any):
-        wanted = form_fields(form_data, self.spec.filter_keys, max_length=self.spec.max_filter)
-        try:
+        try:  # an unreadable form or a refused filter: the message goes under the filter bar
+            wanted = form_fields(form_data, self.spec.filter_keys, max_length=self.spec.max_filter)
             active = self._count_filters(wanted)
         except InvalidInput as exc:
             self.filter_error = str(exc)

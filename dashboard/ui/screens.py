@@ -50,12 +50,12 @@ OVERVIEW_SCREEN = Screen(OVERVIEW, "Overview", "layout-dashboard", "What is wait
                          Perm.OVERVIEW_VIEW, "dashboard.pages.overview:overview_page",
                          "dashboard.pages.overview:OverviewState.load_overview", "home")
 KYC_SCREEN = Screen(KYC, "KYC review", "id-card", "Review identity submissions and their documents.",
-                    Perm.KYC_VIEW, "dashboard.pages.kyc:kyc_page",
-                    "dashboard.pages.kyc:KycState.load_kyc")
+                    Perm.KYC_VIEW, "dashboard.kyc.view:kyc_page",
+                    "dashboard.kyc.state:KycState.load")
 TRANSACTIONS_SCREEN = Screen(TRANSACTIONS, "Transaction queues", "arrow-left-right",
                              "Approve or decline pending money movements.", Perm.TRANSACTIONS_VIEW,
-                             "dashboard.pages.transactions:transactions_page",
-                             "dashboard.pages.transactions:TransactionsState.load_transactions")
+                             "dashboard.transactions.view:transactions_page",
+                             "dashboard.transactions.state:TransactionsState.load")
 PORTFOLIOS_SCREEN = Screen(PORTFOLIOS, "Portfolios", "chart-pie", "Customers' holdings, trades and performance.",
                            Perm.PORTFOLIOS_VIEW, "dashboard.pages.portfolios:portfolios_page",
                            "dashboard.pages.portfolios:PortfoliosState.load_portfolios")
@@ -63,8 +63,8 @@ SUPPORT_SCREEN = Screen(SUPPORT, "Support inbox", "inbox", "Answer and route cus
                         "dashboard.pages.support:support_page",
                         "dashboard.pages.support:SupportState.load_support")
 GROUPS_SCREEN = Screen(GROUPS, "Group approvals", "users", "Sign off group treasury withdrawals.", Perm.GROUPS_VIEW,
-                       "dashboard.pages.groups:groups_page",
-                       "dashboard.pages.groups:GroupsState.load_groups")
+                       "dashboard.groups.view:groups_page",
+                       "dashboard.groups.state:GroupsState.load")
 AUDIT_SCREEN = Screen(AUDIT, "Audit log", "scroll-text", "Every back-office action, tamper-evident.", Perm.AUDIT_VIEW,
                       "dashboard.audit.view:audit_page",
                       "dashboard.audit.state:AuditState.load", "records")

@@ -84,7 +84,7 @@ END
 $$
 """
 
-# The same statement as services.groups.rebuild_group_balances.
+# The same statement as groups.balances.rebuild_group_balances.
 BACKFILL = f"""
 INSERT INTO group_balances (group_id, balance_kobo, updated_at)
 SELECT group_id, sum({SIGNED}), now() FROM ledger_entry GROUP BY group_id

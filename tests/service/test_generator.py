@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -112,18 +111,17 @@ def file_digests(folder: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def demo(pg_server_url: str, template_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    """The demo profile, loaded once: url, private folder, exit code, output and load time."""
+    """The demo profile, loaded once: url, private folder, exit code and output. (Its load time is a
+    benchmark figure, ``bench`` scenario ``seed_load``, never asserted here.)"""
     folder = tmp_path_factory.mktemp("demo-private")
     with scratch_database(pg_server_url, template_db) as url, private_files(folder):
-        started = time.perf_counter()
         code, out, err = seed(url, "demo")
-        yield {"url": url, "dir": folder, "code": code, "out": out, "err": err, "seconds": time.perf_counter() - started}
+        yield {"url": url, "dir": folder, "code": code, "out": out, "err": err}
 
 
 # --- loading -------------------------------------------------------------------------------------
-def test_demo_loads_quickly_and_prints_a_summary(demo: dict) -> None:
+def test_demo_loads_and_prints_a_summary(demo: dict) -> None:
     assert demo["code"] == 0, demo["err"]
-    assert demo["seconds"] < 60  # target is well under 20 s; generous for slow CI machines
     out = demo["out"]
     assert "portfolio_snapshots" in out and "loaded in" in out
     for account in (*DEMO_STAFF, DEMO_OFFICER):

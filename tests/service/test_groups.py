@@ -13,10 +13,10 @@ from sqlmodel import Session
 
 from dashboard import models as m
 from dashboard.core.permissions import GROUP_OFFICER
-from dashboard.services import groups as svc
+from dashboard.groups import actions, balances, queries, rules, webhooks
 from dashboard.core.actor import Actor
 from dashboard.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from dashboard.services.payouts import SANDBOX
+from dashboard.groups.payouts import SANDBOX
 from tests import factories as f
 
 
@@ -62,42 +62,42 @@ def debits(session: Session, wr_id) -> int:
 
 # --- formatting ---------------------------------------------------------------------------------
 def test_naira_formats_kobo_exactly() -> None:
-    assert svc.naira(1_234_567) == "₦12,345.67"
-    assert svc.naira(5) == "₦0.05"
-    assert svc.naira(100_000_000_000_00) == "₦100,000,000,000.00"
+    assert rules.naira(1_234_567) == "₦12,345.67"
+    assert rules.naira(5) == "₦0.05"
+    assert rules.naira(100_000_000_000_00) == "₦100,000,000,000.00"
 
 
 def test_time_left_reads_as_words() -> None:
     now = datetime(2026, 1, 1, tzinfo=UTC)
-    assert svc.time_left(now + timedelta(days=2, hours=3), now) == "2d 3h left"
-    assert svc.time_left(now + timedelta(hours=5, minutes=7), now) == "5h 7m left"
-    assert svc.time_left(now - timedelta(seconds=1), now) == "Expired"
+    assert rules.time_left(now + timedelta(days=2, hours=3), now) == "2d 3h left"
+    assert rules.time_left(now + timedelta(hours=5, minutes=7), now) == "5h 7m left"
+    assert rules.time_left(now - timedelta(seconds=1), now) == "Expired"
 
 
 # --- balance maintained by the database -----------------------------------------------------------
 def test_balance_row_follows_every_ledger_insert_and_never_goes_negative(db: Session) -> None:
     g = setup_group(db, balance=1_000)
-    assert svc.group_balance(db, g["group"].id) == 1_000
+    assert balances.group_balance(db, g["group"].id) == 1_000
     credit(db, g["group"], g["account"], 500)
-    assert svc.group_balance(db, g["group"].id) == 1_500
+    assert balances.group_balance(db, g["group"].id) == 1_500
     with pytest.raises(IntegrityError), db.begin_nested():
         db.add(m.LedgerEntry(group_id=g["group"].id, account_id=g["account"].id, type="DEBIT", amount_kobo=2_000,
                              withdrawal_id=g["request"].id, source="payout", reference="D-1"))
         db.flush()
-    assert svc.group_balance(db, g["group"].id) == 1_500
+    assert balances.group_balance(db, g["group"].id) == 1_500
 
 
 def test_rebuild_group_balances_matches_the_ledger(db: Session) -> None:
     g = setup_group(db, balance=7_000)
     db.execute(sa.text("UPDATE group_balances SET balance_kobo = 1 WHERE group_id = :g"), {"g": g["group"].id})
-    svc.rebuild_group_balances(db)
-    assert svc.group_balance(db, g["group"].id) == 7_000
+    balances.rebuild_group_balances(db)
+    assert balances.group_balance(db, g["group"].id) == 7_000
 
 
 # --- visibility -----------------------------------------------------------------------------------
 def test_officer_sees_only_their_groups_requests(db: Session) -> None:
     mine, other = setup_group(db), setup_group(db)
-    page = svc.list_requests(db, actor=mine["actors"][1])
+    page = queries.list_requests(db, actor=mine["actors"][1])
     ids = {r["id"] for r in page.rows}
     assert str(mine["request"].id) in ids and str(other["request"].id) not in ids
 
@@ -105,71 +105,73 @@ def test_officer_sees_only_their_groups_requests(db: Session) -> None:
 def test_guessing_another_groups_request_id_gives_not_found(db: Session) -> None:
     mine, other = setup_group(db), setup_group(db)
     me = mine["actors"][1]
-    for call in (lambda: svc.open_request(db, actor=me, request_id=str(other["request"].id)),
-                 lambda: svc.approve(db, actor=me, request_id=str(other["request"].id)),
-                 lambda: svc.decline(db, actor=me, request_id=str(other["request"].id), reason="Not ours"),
-                 lambda: svc.execute_payout(db, actor=me, request_id=str(other["request"].id))):
+    for call in (lambda: queries.open_request(db, actor=me, request_id=str(other["request"].id)),
+                 lambda: actions.approve(db, actor=me, request_id=str(other["request"].id)),
+                 lambda: actions.decline(db, actor=me, request_id=str(other["request"].id), reason="Not ours"),
+                 lambda: actions.execute_payout(db, actor=me, request_id=str(other["request"].id))):
         with pytest.raises(NotFound) as err:
             call()
-        assert str(err.value) == svc.NOT_FOUND
+        assert str(err.value) == rules.NOT_FOUND
     with pytest.raises(NotFound) as missing:
-        svc.open_request(db, actor=me, request_id=str(uuid.uuid4()))
-    assert str(missing.value) == svc.NOT_FOUND  # same answer: existence does not leak
+        queries.open_request(db, actor=me, request_id=str(uuid.uuid4()))
+    assert str(missing.value) == rules.NOT_FOUND  # same answer: existence does not leak
     assert status_of(db, other["request"]) == "PENDING"
 
 
 def test_group_filter_cannot_widen_an_officers_view(db: Session) -> None:
     mine, other = setup_group(db), setup_group(db)
-    page = svc.list_requests(db, actor=mine["actors"][1], query=svc.parse_query("open", "", str(other["group"].id)))
+    page = queries.list_requests(db, actor=mine["actors"][1], tab="open", group=str(other["group"].id))
     assert page.rows == []
 
 
 def test_admin_sees_every_group_read_only(db: Session) -> None:
     g = setup_group(db)
     admin = Actor(user_id=f.user(db, role="ADMIN", platform="STAFF").id, email="a@x", role="ADMIN")
-    view = svc.open_request(db, actor=admin, request_id=str(g["request"].id))
-    assert view.actions["can_approve"] == "" and view.actions["why_approve"] == svc.WHY_READ_ONLY
-    assert any(r["id"] == str(g["request"].id) for r in svc.list_requests(db, actor=admin).rows)
+    view = queries.open_request(db, actor=admin, request_id=str(g["request"].id))
+    assert view.actions["can_approve"] == "" and view.actions["why_approve"] == rules.WHY_READ_ONLY
+    assert any(r["id"] == str(g["request"].id) for r in queries.list_requests(db, actor=admin).rows)
     with pytest.raises(NotAllowed):
-        svc.approve(db, actor=admin, request_id=str(g["request"].id))
+        actions.approve(db, actor=admin, request_id=str(g["request"].id))
 
 
 def test_staff_treasurer_without_membership_sees_and_approves_nothing(db: Session) -> None:
     g = setup_group(db)
     t = f.user(db, role="TREASURER", platform="STAFF")
     actor = Actor(user_id=t.id, email=t.email, role="TREASURER")
-    assert svc.list_requests(db, actor=actor).scope == "none"
+    assert queries.list_requests(db, actor=actor).extra["scope"] == "none"
     with pytest.raises(NotFound):
-        svc.approve(db, actor=actor, request_id=str(g["request"].id))
+        actions.approve(db, actor=actor, request_id=str(g["request"].id))
 
 
 def test_removed_officer_loses_access(db: Session) -> None:
     g = setup_group(db)
     db.execute(sa.text("UPDATE group_membership SET removed_at = now() WHERE user_id = :u"), {"u": g["officers"][1].id})
     with pytest.raises(NotFound):
-        svc.open_request(db, actor=g["actors"][1], request_id=str(g["request"].id))
+        queries.open_request(db, actor=g["actors"][1], request_id=str(g["request"].id))
 
 
 def test_bad_ids_and_filters_are_refused_clearly(db: Session) -> None:
     g = setup_group(db)
     for junk in ({"$ne": None}, ["x"], "../../etc", -1, "'; DROP TABLE users; --", None):
         with pytest.raises(InvalidInput):
-            svc.open_request(db, actor=g["actors"][1], request_id=junk)
+            queries.open_request(db, actor=g["actors"][1], request_id=junk)
     with pytest.raises(InvalidInput):
-        svc.parse_query("everything")
+        rules.parse_query("everything")
     with pytest.raises(InvalidInput):
-        svc.parse_query("open", "paid")
+        rules.parse_query("open", "paid")
     with pytest.raises(InvalidInput):
-        svc.list_requests(db, actor=g["actors"][1], after="garbage")
+        queries.list_requests(db, actor=g["actors"][1], after="garbage")
+    with pytest.raises(InvalidInput):
+        queries.list_requests(db, actor=g["actors"][1], tab="open", status="paid")
 
 
 # --- approval rules -------------------------------------------------------------------------------
 def test_requester_cannot_approve_own_request_service_and_database(db: Session) -> None:
     g = setup_group(db)
     with pytest.raises(NotAllowed, match="You requested this"):
-        svc.approve(db, actor=g["actors"][0], request_id=str(g["request"].id))
-    view = svc.open_request(db, actor=g["actors"][0], request_id=str(g["request"].id))
-    assert view.actions["why_approve"] == svc.WHY_REQUESTER
+        actions.approve(db, actor=g["actors"][0], request_id=str(g["request"].id))
+    view = queries.open_request(db, actor=g["actors"][0], request_id=str(g["request"].id))
+    assert view.actions["why_approve"] == rules.WHY_REQUESTER
     with pytest.raises(IntegrityError, match="requester cannot approve"), db.begin_nested():
         db.add(m.Approval(withdrawal_id=g["request"].id, approver_user_id=g["officers"][0].id))
         db.flush()
@@ -177,11 +179,11 @@ def test_requester_cannot_approve_own_request_service_and_database(db: Session) 
 
 def test_one_approval_per_officer(db: Session) -> None:
     g = setup_group(db, required=3, officers=4)
-    svc.approve(db, actor=g["actors"][1], request_id=str(g["request"].id))
+    actions.approve(db, actor=g["actors"][1], request_id=str(g["request"].id))
     with pytest.raises(Conflict, match="already approved"):
-        svc.approve(db, actor=g["actors"][1], request_id=str(g["request"].id))
-    view = svc.open_request(db, actor=g["actors"][1], request_id=str(g["request"].id))
-    assert view.actions["why_approve"] == svc.WHY_APPROVED_ALREADY
+        actions.approve(db, actor=g["actors"][1], request_id=str(g["request"].id))
+    view = queries.open_request(db, actor=g["actors"][1], request_id=str(g["request"].id))
+    assert view.actions["why_approve"] == rules.WHY_APPROVED_ALREADY
     with pytest.raises(IntegrityError), db.begin_nested():
         db.add(m.Approval(withdrawal_id=g["request"].id, approver_user_id=g["officers"][1].id))
         db.flush()
@@ -192,24 +194,24 @@ def test_member_without_office_cannot_approve(db: Session) -> None:
     member = f.user(db)
     f.membership(db, g["group"], member, role="MEMBER")
     with pytest.raises(NotFound):
-        svc.approve(db, actor=officer_actor(member), request_id=str(g["request"].id))
+        actions.approve(db, actor=officer_actor(member), request_id=str(g["request"].id))
 
 
 def test_expired_request_cannot_be_approved(db: Session) -> None:
     g = setup_group(db, expires_at=datetime.now(UTC) - timedelta(minutes=1))
     with pytest.raises(Conflict, match="expired"):
-        svc.approve(db, actor=g["actors"][1], request_id=str(g["request"].id))
-    view = svc.open_request(db, actor=g["actors"][1], request_id=str(g["request"].id))
-    assert view.actions["why_approve"] == svc.WHY_EXPIRED and view.summary["status"] == "EXPIRED"
-    history = svc.list_requests(db, actor=g["actors"][1], query=svc.parse_query("history", "expired"))
+        actions.approve(db, actor=g["actors"][1], request_id=str(g["request"].id))
+    view = queries.open_request(db, actor=g["actors"][1], request_id=str(g["request"].id))
+    assert view.actions["why_approve"] == rules.WHY_EXPIRED and view.summary["status"] == "EXPIRED"
+    history = queries.list_requests(db, actor=g["actors"][1], tab="history", status="expired")
     assert [r["id"] for r in history.rows] == [str(g["request"].id)]
 
 
 def test_quorum_makes_the_request_approved_with_history_outbox_audit(db: Session) -> None:
     g = setup_group(db)
-    first = svc.approve(db, actor=g["actors"][1], request_id=str(g["request"].id))
+    first = actions.approve(db, actor=g["actors"][1], request_id=str(g["request"].id))
     assert (first.approvals, first.status) == (1, "PENDING")
-    second = svc.approve(db, actor=g["actors"][2], request_id=str(g["request"].id))
+    second = actions.approve(db, actor=g["actors"][2], request_id=str(g["request"].id))
     assert (second.approvals, second.status) == (2, "APPROVED")
     assert status_of(db, g["request"]) == "APPROVED"
     rid = str(g["request"].id)
@@ -221,12 +223,12 @@ def test_quorum_makes_the_request_approved_with_history_outbox_audit(db: Session
 
 def test_approval_of_a_removed_officer_no_longer_counts(db: Session) -> None:
     g = setup_group(db, required=2, officers=4)
-    svc.approve(db, actor=g["actors"][1], request_id=str(g["request"].id))
+    actions.approve(db, actor=g["actors"][1], request_id=str(g["request"].id))
     db.execute(sa.text("UPDATE group_membership SET removed_at = now() WHERE user_id = :u AND group_id = :g"),
                {"u": g["officers"][1].id, "g": g["group"].id})
-    result = svc.approve(db, actor=g["actors"][2], request_id=str(g["request"].id))
+    result = actions.approve(db, actor=g["actors"][2], request_id=str(g["request"].id))
     assert (result.approvals, result.status) == (1, "PENDING")
-    view = svc.open_request(db, actor=g["actors"][2], request_id=str(g["request"].id))
+    view = queries.open_request(db, actor=g["actors"][2], request_id=str(g["request"].id))
     assert view.summary["approvals"] == "1 of 2"
     assert any("No longer counts" in t["note"] for t in view.timeline)
 
@@ -234,65 +236,65 @@ def test_approval_of_a_removed_officer_no_longer_counts(db: Session) -> None:
 def test_payout_rechecks_quorum_after_an_officer_is_removed(db: Session) -> None:
     g = setup_group(db)
     for a in g["actors"][1:]:
-        svc.approve(db, actor=a, request_id=str(g["request"].id))
+        actions.approve(db, actor=a, request_id=str(g["request"].id))
     db.execute(sa.text("UPDATE group_membership SET removed_at = now() WHERE user_id = :u"), {"u": g["officers"][2].id})
     with pytest.raises(Conflict, match="Quorum not met"):
-        svc.execute_payout(db, actor=g["actors"][1], request_id=str(g["request"].id))
+        actions.execute_payout(db, actor=g["actors"][1], request_id=str(g["request"].id))
     assert debits(db, g["request"].id) == 0
 
 
 def test_decline_needs_a_reason_and_ends_the_request(db: Session) -> None:
     g = setup_group(db)
     with pytest.raises(InvalidInput):
-        svc.decline(db, actor=g["actors"][1], request_id=str(g["request"].id), reason="  ")
-    svc.decline(db, actor=g["actors"][1], request_id=str(g["request"].id), reason="Not agreed at the meeting")
+        actions.decline(db, actor=g["actors"][1], request_id=str(g["request"].id), reason="  ")
+    actions.decline(db, actor=g["actors"][1], request_id=str(g["request"].id), reason="Not agreed at the meeting")
     row = db.execute(sa.text("SELECT status, decline_reason, declined_by FROM withdrawal_request WHERE id = :id"),
                      {"id": g["request"].id}).one()
     assert row.status == "DECLINED" and row.decline_reason == "Not agreed at the meeting"
     assert row.declined_by == g["officers"][1].id
     with pytest.raises(Conflict):
-        svc.approve(db, actor=g["actors"][2], request_id=str(g["request"].id))
+        actions.approve(db, actor=g["actors"][2], request_id=str(g["request"].id))
     with pytest.raises(Conflict):
-        svc.execute_payout(db, actor=g["actors"][2], request_id=str(g["request"].id))
+        actions.execute_payout(db, actor=g["actors"][2], request_id=str(g["request"].id))
 
 
 # --- payouts --------------------------------------------------------------------------------------
 def approved(db: Session, **kw) -> dict:
     g = setup_group(db, **kw)
     for a in g["actors"][1:3]:
-        svc.approve(db, actor=a, request_id=str(g["request"].id))
+        actions.approve(db, actor=a, request_id=str(g["request"].id))
     return g
 
 
 def test_payout_before_quorum_is_refused(db: Session) -> None:
     g = setup_group(db)
-    view = svc.open_request(db, actor=g["actors"][1], request_id=str(g["request"].id))
-    assert view.actions["why_pay"].startswith(svc.WHY_QUORUM)
+    view = queries.open_request(db, actor=g["actors"][1], request_id=str(g["request"].id))
+    assert view.actions["why_pay"].startswith(rules.WHY_QUORUM)
     with pytest.raises(Conflict, match="Quorum not met"):
-        svc.execute_payout(db, actor=g["actors"][1], request_id=str(g["request"].id))
+        actions.execute_payout(db, actor=g["actors"][1], request_id=str(g["request"].id))
 
 
 def test_payout_writes_one_debit_marks_paid_and_moves_the_balance(db: Session) -> None:
     g = approved(db, balance=1_000_000, amount_kobo=400_000)
-    out = svc.execute_payout(db, actor=g["actors"][1], request_id=str(g["request"].id))
+    out = actions.execute_payout(db, actor=g["actors"][1], request_id=str(g["request"].id))
     assert out.status == "SUCCESS"
     assert status_of(db, g["request"]) == "PAID"
     assert debits(db, g["request"].id) == 1
-    assert svc.group_balance(db, g["group"].id) == 600_000
+    assert balances.group_balance(db, g["group"].id) == 600_000
     ref = db.execute(sa.text("SELECT reference FROM ledger_entry WHERE withdrawal_id = :w"), {"w": g["request"].id}).scalar()
     assert ref == f"PAYOUT-{g['request'].id}"
     with pytest.raises(Conflict, match="already been paid"):
-        svc.execute_payout(db, actor=g["actors"][2], request_id=str(g["request"].id))
-    view = svc.open_request(db, actor=g["actors"][1], request_id=str(g["request"].id))
+        actions.execute_payout(db, actor=g["actors"][2], request_id=str(g["request"].id))
+    view = queries.open_request(db, actor=g["actors"][1], request_id=str(g["request"].id))
     assert view.balance == "₦6,000.00" and view.ledger[0]["type"] == "DEBIT" and view.payouts[0]["status"] == "SUCCESS"
 
 
 def test_payout_with_insufficient_balance_is_refused(db: Session) -> None:
     g = approved(db, balance=100_000, amount_kobo=400_000)
-    view = svc.open_request(db, actor=g["actors"][1], request_id=str(g["request"].id))
-    assert view.actions["why_pay"].startswith(svc.WHY_BALANCE)
+    view = queries.open_request(db, actor=g["actors"][1], request_id=str(g["request"].id))
+    assert view.actions["why_pay"].startswith(rules.WHY_BALANCE)
     with pytest.raises(Conflict, match="Insufficient balance"):
-        svc.execute_payout(db, actor=g["actors"][1], request_id=str(g["request"].id))
+        actions.execute_payout(db, actor=g["actors"][1], request_id=str(g["request"].id))
     assert debits(db, g["request"].id) == 0
 
 
@@ -301,36 +303,36 @@ def test_payout_after_expiry_is_refused(db: Session) -> None:
     db.execute(sa.text("UPDATE withdrawal_request SET expires_at = now() - interval '1 minute' WHERE id = :w"),
                {"w": g["request"].id})
     with pytest.raises(Conflict, match="expired"):
-        svc.execute_payout(db, actor=g["actors"][1], request_id=str(g["request"].id))
+        actions.execute_payout(db, actor=g["actors"][1], request_id=str(g["request"].id))
 
 
 def test_sandbox_failure_records_recovery_and_retry_debits_once(db: Session) -> None:
     g = approved(db, balance=1_000_000, amount_kobo=300_000)
     SANDBOX.fail_next = 1
-    failed = svc.execute_payout(db, actor=g["actors"][1], request_id=str(g["request"].id))
+    failed = actions.execute_payout(db, actor=g["actors"][1], request_id=str(g["request"].id))
     assert failed.status == "FAILED" and "Nothing was debited" in failed.message
     assert status_of(db, g["request"]) == "APPROVED" and debits(db, g["request"].id) == 0
     assert db.execute(sa.text("SELECT count(*) FROM payout_recovery WHERE withdrawal_id = :w AND resolved_at IS NULL"),
                       {"w": g["request"].id}).scalar() == 1
-    retried = svc.execute_payout(db, actor=g["actors"][2], request_id=str(g["request"].id))
+    retried = actions.execute_payout(db, actor=g["actors"][2], request_id=str(g["request"].id))
     assert retried.status == "SUCCESS"
     p = db.execute(sa.text("SELECT status, attempts FROM payout WHERE withdrawal_id = :w"), {"w": g["request"].id}).one()
     assert (p.status, p.attempts) == ("SUCCESS", 2)
-    assert debits(db, g["request"].id) == 1 and svc.group_balance(db, g["group"].id) == 700_000
+    assert debits(db, g["request"].id) == 1 and balances.group_balance(db, g["group"].id) == 700_000
     assert db.execute(sa.text("SELECT count(*) FROM payout_recovery WHERE withdrawal_id = :w AND resolved_at IS NULL"),
                       {"w": g["request"].id}).scalar() == 0
 
 
 def test_beneficiary_account_ending_0000_fails_in_the_sandbox(db: Session) -> None:
     g = approved(db, beneficiary={"account_name": "Ada", "bank_name": "GTBank", "account_number": "0123450000"})
-    assert svc.execute_payout(db, actor=g["actors"][1], request_id=str(g["request"].id)).status == "FAILED"
+    assert actions.execute_payout(db, actor=g["actors"][1], request_id=str(g["request"].id)).status == "FAILED"
 
 
 # --- webhooks -------------------------------------------------------------------------------------
 def pending_payout(db: Session) -> tuple[dict, str]:
     g = approved(db, balance=1_000_000, amount_kobo=250_000,
                  beneficiary={"account_name": "Ada", "bank_name": "GTBank", "account_number": "0123451111"})
-    out = svc.execute_payout(db, actor=g["actors"][1], request_id=str(g["request"].id))
+    out = actions.execute_payout(db, actor=g["actors"][1], request_id=str(g["request"].id))
     assert out.status == "PENDING"
     ref = db.execute(sa.text("SELECT provider_reference FROM payout WHERE withdrawal_id = :w"), {"w": g["request"].id}).scalar()
     return g, ref
@@ -340,35 +342,35 @@ def test_webhook_confirmation_pays_once_and_duplicates_change_nothing(db: Sessio
     g, ref = pending_payout(db)
     assert debits(db, g["request"].id) == 0
     body = {"event": "transfer.completed", "data": {"reference": ref, "status": "SUCCESSFUL"}}
-    assert svc.record_webhook(db, provider="sandbox", event_id="evt-1", event_type="transfer.completed", payload=body)
-    assert not svc.record_webhook(db, provider="sandbox", event_id="evt-1", event_type="transfer.completed", payload=body)
-    svc.record_webhook(db, provider="sandbox", event_id="evt-2", event_type="transfer.completed", payload=body)
-    report = svc.process_webhooks(db)
+    assert webhooks.record_webhook(db, provider="sandbox", event_id="evt-1", event_type="transfer.completed", payload=body)
+    assert not webhooks.record_webhook(db, provider="sandbox", event_id="evt-1", event_type="transfer.completed", payload=body)
+    webhooks.record_webhook(db, provider="sandbox", event_id="evt-2", event_type="transfer.completed", payload=body)
+    report = webhooks.process_webhooks(db)
     assert (report.processed, report.applied, report.ignored) == (2, 1, 1)
     assert status_of(db, g["request"]) == "PAID" and debits(db, g["request"].id) == 1
-    assert svc.process_webhooks(db).processed == 0  # nothing left
-    assert svc.group_balance(db, g["group"].id) == 750_000
+    assert webhooks.process_webhooks(db).processed == 0  # nothing left
+    assert balances.group_balance(db, g["group"].id) == 750_000
 
 
 def test_webhook_failure_records_recovery_and_allows_retry(db: Session) -> None:
     g, ref = pending_payout(db)
-    view = svc.open_request(db, actor=g["actors"][2], request_id=str(g["request"].id))
+    view = queries.open_request(db, actor=g["actors"][2], request_id=str(g["request"].id))
     assert view.actions["can_pay"] == "" and "not confirmed" in view.actions["why_pay"]
-    svc.record_webhook(db, provider="sandbox", event_id="evt-f", event_type="transfer.completed",
+    webhooks.record_webhook(db, provider="sandbox", event_id="evt-f", event_type="transfer.completed",
                        payload={"data": {"reference": ref, "status": "FAILED", "complete_message": "Bank down"}})
-    assert svc.process_webhooks(db).applied == 1
+    assert webhooks.process_webhooks(db).applied == 1
     assert db.execute(sa.text("SELECT error_message FROM payout_recovery WHERE withdrawal_id = :w"),
                       {"w": g["request"].id}).scalar() == "Bank down"
     SANDBOX.pending_suffixes = ()
-    assert svc.execute_payout(db, actor=g["actors"][2], request_id=str(g["request"].id)).status == "SUCCESS"
+    assert actions.execute_payout(db, actor=g["actors"][2], request_id=str(g["request"].id)).status == "SUCCESS"
     assert debits(db, g["request"].id) == 1
 
 
 def test_unknown_webhook_reference_is_marked_with_an_error(db: Session) -> None:
-    svc.record_webhook(db, provider="sandbox", event_id="evt-x", event_type="transfer.completed",
+    webhooks.record_webhook(db, provider="sandbox", event_id="evt-x", event_type="transfer.completed",
                        payload={"data": {"reference": "nope", "status": "SUCCESSFUL"}})
-    svc.record_webhook(db, provider="sandbox", event_id="evt-y", event_type="charge.completed", payload={"data": {}})
-    report = svc.process_webhooks(db)
+    webhooks.record_webhook(db, provider="sandbox", event_id="evt-y", event_type="charge.completed", payload={"data": {}})
+    report = webhooks.process_webhooks(db)
     assert (report.errors, report.ignored) == (1, 1)
     err = db.execute(sa.text("SELECT error FROM webhook_event WHERE event_id = 'evt-x'")).scalar()
     assert "Unknown payout reference" in err
@@ -389,7 +391,7 @@ def test_twenty_parallel_approve_and_pay_attempts_pay_exactly_once(fresh_engine)
         actor = actors[i % len(actors)]
         target = rid if i % 4 else other_id
         barrier.wait()
-        for fn in (svc.approve, svc.execute_payout):
+        for fn in (actions.approve, actions.execute_payout):
             try:
                 with Session(fresh_engine) as s, s.begin():
                     fn(s, actor=actor, request_id=target)

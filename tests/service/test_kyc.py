@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from dashboard import models as m
-from dashboard.services import kyc
+from dashboard.kyc import actions, queries, rules
 from dashboard.core.actor import Actor
 from dashboard.core.errors import Conflict, InvalidInput, NotAllowed, NotAuthenticated, NotFound
 from dashboard.services.history import record_status_change
@@ -94,7 +94,7 @@ def test_queue_lists_open_cases_oldest_first_with_sla_and_counts(db: Session) ->
     old = case(db, hours_old=30)
     new = case(db, hours_old=1, status="UNDER_REVIEW")
     case(db, status="APPROVED", reviewed_at=NOW)
-    page = kyc.list_queue(db, actor=me)
+    page = queries.list_queue(db, actor=me)
     ids = [r.id for r in page.rows]
     assert ids[:2] == [str(old.id), str(new.id)]
     assert page.rows[0].sla_state == "overdue" and page.rows[1].sla_state == "on_time"
@@ -109,36 +109,36 @@ def test_queue_filters_search_and_keyset(db: Session) -> None:
             for i in range(5)]
     target = rows[2]
     user = db.get(m.User, target.user_id)
-    by_email = kyc.list_queue(db, actor=me, filters={"search": user.email.upper()})
+    by_email = queries.list_queue(db, actor=me, filters={"search": user.email.upper()})
     assert [r.id for r in by_email.rows] == [str(target.id)]
-    by_number = kyc.list_queue(db, actor=me, filters={"search": target.document_number})
+    by_number = queries.list_queue(db, actor=me, filters={"search": target.document_number})
     assert [r.id for r in by_number.rows] == [str(target.id)]
-    by_name = kyc.list_queue(db, actor=me, filters={"search": f"{user.first_name} {user.last_name}"})
+    by_name = queries.list_queue(db, actor=me, filters={"search": f"{user.first_name} {user.last_name}"})
     assert str(target.id) in [r.id for r in by_name.rows]
-    wildcard = kyc.list_queue(db, actor=me, filters={"search": "%"})
+    wildcard = queries.list_queue(db, actor=me, filters={"search": "%"})
     assert wildcard.rows == []  # LIKE wildcards are matched literally
-    de = kyc.list_queue(db, actor=me, filters={"country": "de"})
+    de = queries.list_queue(db, actor=me, filters={"country": "de"})
     assert {r.country for r in de.rows} == {"DE"}
-    high = kyc.list_queue(db, actor=me, filters={"risk_level": "HIGH"})
+    high = queries.list_queue(db, actor=me, filters={"risk_level": "HIGH"})
     assert [r.id for r in high.rows] == [str(rows[3].id)]
-    first = kyc.list_queue(db, actor=me, limit=2)
-    second = kyc.list_queue(db, actor=me, after=first.next_cursor, limit=2)
+    first = queries.list_queue(db, actor=me, limit=2)
+    second = queries.list_queue(db, actor=me, after=first.next_cursor, limit=2)
     assert [r.id for r in first.rows] == [str(rows[0].id), str(rows[1].id)]
     assert [r.id for r in second.rows] == [str(rows[2].id), str(rows[3].id)]
     day = (NOW - timedelta(hours=100)).date()
-    dated = kyc.list_queue(db, actor=me, filters={"date_from": day.isoformat(), "date_to": day.isoformat()})
+    dated = queries.list_queue(db, actor=me, filters={"date_from": day.isoformat(), "date_to": day.isoformat()})
     assert all(r.submitted_at.astimezone(UTC).date() == day for r in dated.rows)
 
 
 def test_queue_assigned_to_me_or_unassigned(db: Session) -> None:
     me, other = officer(db), officer(db)
     mine, theirs, free = case(db), case(db), case(db)
-    kyc.open_case(db, actor=me, case_id=str(mine.id))
-    kyc.open_case(db, actor=other, case_id=str(theirs.id))
-    assert [r.id for r in kyc.list_queue(db, actor=me, filters={"assigned": "me"}).rows] == [str(mine.id)]
-    unassigned = {r.id for r in kyc.list_queue(db, actor=me, filters={"assigned": "unassigned"}).rows}
+    actions.open_case(db, actor=me, case_id=str(mine.id))
+    actions.open_case(db, actor=other, case_id=str(theirs.id))
+    assert [r.id for r in queries.list_queue(db, actor=me, filters={"assigned": "me"}).rows] == [str(mine.id)]
+    unassigned = {r.id for r in queries.list_queue(db, actor=me, filters={"assigned": "unassigned"}).rows}
     assert str(free.id) in unassigned and str(mine.id) not in unassigned and str(theirs.id) not in unassigned
-    row = next(r for r in kyc.list_queue(db, actor=me).rows if r.id == str(theirs.id))
+    row = next(r for r in queries.list_queue(db, actor=me).rows if r.id == str(theirs.id))
     assert row.claimed_by == other.email
 
 
@@ -148,38 +148,39 @@ def test_queue_assigned_to_me_or_unassigned(db: Session) -> None:
 ])
 def test_queue_refuses_bad_filters(db: Session, filters: Any) -> None:
     with pytest.raises(InvalidInput):
-        kyc.list_queue(db, actor=officer(db), filters=filters)
+        queries.list_queue(db, actor=officer(db), filters=filters)
 
 
 def test_queue_needs_kyc_view_and_a_valid_cursor(db: Session) -> None:
     with pytest.raises(NotAllowed):
-        kyc.list_queue(db, actor=officer(db, "TREASURER"))
+        queries.list_queue(db, actor=officer(db, "TREASURER"))
     with pytest.raises(NotAuthenticated):
-        kyc.list_queue(db, actor=None)  # type: ignore[arg-type]
+        queries.list_queue(db, actor=None)  # type: ignore[arg-type]
     with pytest.raises(InvalidInput):
-        kyc.list_queue(db, actor=officer(db), after="not-a-cursor")
-    assert kyc.list_queue(db, actor=officer(db, "ADMIN")).rows is not None
+        queries.list_queue(db, actor=officer(db), after="not-a-cursor")
+    row = case(db)
+    assert [r.id for r in queries.list_queue(db, actor=officer(db, "ADMIN")).rows] == [str(row.id)]
 
 
 # --- claims ------------------------------------------------------------------------------------------
 def test_opening_claims_the_case_and_another_officer_is_refused(db: Session) -> None:
     first, second = officer(db), officer(db)
     row = case(db)
-    view = kyc.open_case(db, actor=first, case_id=str(row.id))
+    view = actions.open_case(db, actor=first, case_id=str(row.id))
     db.refresh(row)
     assert row.status == "UNDER_REVIEW" and row.claimed_by_id == first.user_id and row.claimed_until > NOW
     assert view.can_decide and view.summary["mine"] == "yes"
     assert db.get(m.User, row.user_id).kyc_status == "UNDER_REVIEW"
     assert count(db, m.ActivityLog, action="kyc.claimed", target_id=str(row.id)) == 1
 
-    other_view = kyc.open_case(db, actor=second, case_id=str(row.id))
+    other_view = actions.open_case(db, actor=second, case_id=str(row.id))
     assert not other_view.can_decide and other_view.held_by == first.email
     assert first.email in other_view.notice
     before = writes(db)
     with pytest.raises(Conflict, match="being reviewed by"):
-        kyc.approve(db, actor=second, case_id=str(row.id))
+        actions.approve(db, actor=second, case_id=str(row.id))
     with pytest.raises(Conflict, match="being reviewed by"):
-        kyc.reject(db, actor=second, case_id=str(row.id), reason_code="GLARE")
+        actions.reject(db, actor=second, case_id=str(row.id), reason_code="GLARE")
     assert writes(db) == before
     db.refresh(row)
     assert row.claimed_by_id == first.user_id
@@ -188,9 +189,9 @@ def test_opening_claims_the_case_and_another_officer_is_refused(db: Session) -> 
 def test_an_expired_claim_can_be_taken_over_and_release_frees_it(db: Session) -> None:
     first, second = officer(db), officer(db)
     row = case(db, status="UNDER_REVIEW", claimed_by_id=first.user_id, claimed_until=NOW - timedelta(minutes=1))
-    view = kyc.open_case(db, actor=second, case_id=str(row.id))
+    view = actions.open_case(db, actor=second, case_id=str(row.id))
     assert view.can_decide
-    kyc.release(db, actor=second, case_id=str(row.id))
+    actions.release(db, actor=second, case_id=str(row.id))
     db.refresh(row)
     assert row.claimed_by_id is None and row.status == "UNDER_REVIEW"
 
@@ -198,12 +199,12 @@ def test_an_expired_claim_can_be_taken_over_and_release_frees_it(db: Session) ->
 def test_an_admin_reads_a_case_without_claiming_it_or_seeing_files(db: Session) -> None:
     admin = officer(db, "ADMIN")
     row = case(db)
-    view = kyc.open_case(db, actor=admin, case_id=str(row.id))
+    view = actions.open_case(db, actor=admin, case_id=str(row.id))
     db.refresh(row)
     assert row.status == "PENDING" and row.claimed_by_id is None
     assert not view.can_decide and all(d["url"] == "" for d in view.documents)
     with pytest.raises(NotAllowed):
-        kyc.approve(db, actor=admin, case_id=str(row.id))
+        actions.approve(db, actor=admin, case_id=str(row.id))
 
 
 def test_case_view_compares_entered_and_extracted_data_and_shows_checks_and_timeline(db: Session) -> None:
@@ -213,7 +214,7 @@ def test_case_view_compares_entered_and_extracted_data_and_shows_checks_and_time
     db.add(m.ComplianceRecord(user_id=row.user_id, verification_id=row.id, check_type="SANCTIONS", provider="WC",
                               result="CONSIDER", risk_level="MEDIUM", risk_score=44, flags=["partial_name_match"]))
     db.flush()
-    view = kyc.open_case(db, actor=me, case_id=str(row.id))
+    view = actions.open_case(db, actor=me, case_id=str(row.id))
     states = {c["field"]: c["state"] for c in view.comparison}
     assert states == {"Document number": "mismatch", "First name": "missing", "Last name": "missing",
                       "Date of birth": "match", "Address": "match"}
@@ -228,17 +229,17 @@ def test_case_view_compares_entered_and_extracted_data_and_shows_checks_and_time
 def test_malformed_ids_are_refused(db: Session, bad: Any) -> None:
     me = officer(db)
     with pytest.raises(InvalidInput):
-        kyc.open_case(db, actor=me, case_id=bad)
+        actions.open_case(db, actor=me, case_id=bad)
     with pytest.raises(InvalidInput):
-        kyc.approve(db, actor=me, case_id=bad)
+        actions.approve(db, actor=me, case_id=bad)
 
 
 def test_unknown_case_is_not_found(db: Session) -> None:
     me = officer(db)
     before = writes(db)
-    for call in (lambda: kyc.open_case(db, actor=me, case_id=str(uuid.uuid4())),
-                 lambda: kyc.approve(db, actor=me, case_id=str(uuid.uuid4())),
-                 lambda: kyc.reject(db, actor=me, case_id=str(uuid.uuid4()), reason_code="GLARE")):
+    for call in (lambda: actions.open_case(db, actor=me, case_id=str(uuid.uuid4())),
+                 lambda: actions.approve(db, actor=me, case_id=str(uuid.uuid4())),
+                 lambda: actions.reject(db, actor=me, case_id=str(uuid.uuid4()), reason_code="GLARE")):
         with pytest.raises(NotFound):
             call()
     assert writes(db) == before
@@ -248,8 +249,8 @@ def test_unknown_case_is_not_found(db: Session) -> None:
 def test_approve_writes_everything_in_one_transaction(db: Session) -> None:
     me = officer(db)
     row = case(db)
-    kyc.open_case(db, actor=me, case_id=str(row.id))
-    assert kyc.approve(db, actor=me, case_id=str(row.id)) == "APPROVED"
+    actions.open_case(db, actor=me, case_id=str(row.id))
+    assert actions.approve(db, actor=me, case_id=str(row.id)) == "APPROVED"
     db.refresh(row)
     user = db.get(m.User, row.user_id)
     db.refresh(user)
@@ -263,24 +264,24 @@ def test_approve_writes_everything_in_one_transaction(db: Session) -> None:
     assert count(db, m.StatusHistory, entity_id=row.id, to_status="APPROVED") == 1
     before = writes(db)
     with pytest.raises(Conflict, match="already decided"):
-        kyc.approve(db, actor=me, case_id=str(row.id))
+        actions.approve(db, actor=me, case_id=str(row.id))
     with pytest.raises(Conflict, match="already decided"):
-        kyc.reject(db, actor=me, case_id=str(row.id), reason_code="GLARE")
+        actions.reject(db, actor=me, case_id=str(row.id), reason_code="GLARE")
     assert writes(db) == before
 
 
 def test_retry_reason_asks_for_a_resubmission_and_keeps_the_note_apart(db: Session) -> None:
     me = officer(db)
     row = case(db)
-    kyc.open_case(db, actor=me, case_id=str(row.id))
-    status = kyc.reject(db, actor=me, case_id=str(row.id), reason_code="IMAGE_BLURRY", message="",
+    actions.open_case(db, actor=me, case_id=str(row.id))
+    status = actions.reject(db, actor=me, case_id=str(row.id), reason_code="IMAGE_BLURRY", message="",
                         internal_note="Looks like a photocopy")
     assert status == "RESUBMIT_REQUIRED"
     db.refresh(row)
     user = db.get(m.User, row.user_id)
     db.refresh(user)
     assert user.kyc_status == "RESUBMIT_REQUIRED"
-    assert row.rejection_reason == user.kyc_rejection_reason == kyc.REASONS["IMAGE_BLURRY"].message
+    assert row.rejection_reason == user.kyc_rejection_reason == rules.REASONS["IMAGE_BLURRY"].message
     assert row.internal_note == "Looks like a photocopy"
     note = db.execute(sa.select(m.Notification).where(m.Notification.user_id == row.user_id)).scalar_one()
     assert "photocopy" not in note.message and note.notification_type == "KYC_RESUBMIT_REQUIRED"
@@ -291,13 +292,13 @@ def test_retry_reason_asks_for_a_resubmission_and_keeps_the_note_apart(db: Sessi
                                                       m.KycDocument.document_type == "ID_FRONT")).scalar_one()
     assert front.status == "REJECTED"
     assert count(db, m.ActivityLog, action="kyc.resubmission_requested", target_id=str(row.id)) == 1
-    assert kyc.list_queue(db, actor=me, filters={"search": row.document_number}).rows == []
+    assert queries.list_queue(db, actor=me, filters={"search": row.document_number}).rows == []
 
 
 def test_final_reason_rejects_with_the_customer_message(db: Session) -> None:
     me = officer(db)
     row = case(db)
-    status = kyc.reject(db, actor=me, case_id=str(row.id), reason_code="DOCUMENT_TAMPERED",
+    status = actions.reject(db, actor=me, case_id=str(row.id), reason_code="DOCUMENT_TAMPERED",
                         message="We could not verify your document.")
     assert status == "REJECTED"
     user = db.get(m.User, row.user_id)
@@ -307,8 +308,8 @@ def test_final_reason_rejects_with_the_customer_message(db: Session) -> None:
 
 
 def test_every_reason_is_retry_or_final() -> None:
-    assert {r.kind for r in kyc.REASONS.values()} == {kyc.RETRY, kyc.FINAL}
-    assert all(r.outcome == ("RESUBMIT_REQUIRED" if r.kind == kyc.RETRY else "REJECTED") for r in kyc.REASONS.values())
+    assert {r.kind for r in rules.REASONS.values()} == {rules.RETRY, rules.FINAL}
+    assert all(r.outcome == ("RESUBMIT_REQUIRED" if r.kind == rules.RETRY else "REJECTED") for r in rules.REASONS.values())
 
 
 @pytest.mark.parametrize("code", [None, "", "   ", "NOT_A_REASON", {"$ne": None}, 3])
@@ -317,7 +318,7 @@ def test_a_rejection_needs_a_known_reason_and_writes_nothing_otherwise(db: Sessi
     row = case(db)
     before = writes(db)
     with pytest.raises(InvalidInput):
-        kyc.reject(db, actor=me, case_id=str(row.id), reason_code=code)
+        actions.reject(db, actor=me, case_id=str(row.id), reason_code=code)
     assert writes(db) == before
     db.refresh(row)
     assert row.status == "PENDING"
@@ -327,37 +328,37 @@ def test_bad_message_or_note_is_refused(db: Session) -> None:
     me = officer(db)
     row = case(db)
     with pytest.raises(InvalidInput):
-        kyc.reject(db, actor=me, case_id=str(row.id), reason_code="GLARE", message="x" * 1001)
+        actions.reject(db, actor=me, case_id=str(row.id), reason_code="GLARE", message="x" * 1001)
     with pytest.raises(InvalidInput):
-        kyc.reject(db, actor=me, case_id=str(row.id), reason_code="GLARE", internal_note=["x"])
+        actions.reject(db, actor=me, case_id=str(row.id), reason_code="GLARE", internal_note=["x"])
 
 
 def test_per_document_decisions(db: Session) -> None:
     me = officer(db)
     row, other = case(db), case(db)
-    kyc.open_case(db, actor=me, case_id=str(row.id))
+    actions.open_case(db, actor=me, case_id=str(row.id))
     docs = db.execute(sa.select(m.KycDocument).where(m.KycDocument.verification_id == row.id)
                       .order_by(m.KycDocument.document_type)).scalars().all()
     other_doc = db.execute(sa.select(m.KycDocument).where(m.KycDocument.verification_id == other.id)).scalars().first()
-    assert kyc.decide_document(db, actor=me, case_id=str(row.id), document_id=str(docs[0].id), decision="APPROVE") == "APPROVED"
+    assert actions.decide_document(db, actor=me, case_id=str(row.id), document_id=str(docs[0].id), decision="APPROVE") == "APPROVED"
     before = writes(db)
     with pytest.raises(InvalidInput, match="another case"):
-        kyc.decide_document(db, actor=me, case_id=str(row.id), document_id=str(other_doc.id), decision="APPROVE")
+        actions.decide_document(db, actor=me, case_id=str(row.id), document_id=str(other_doc.id), decision="APPROVE")
     with pytest.raises(InvalidInput):
-        kyc.decide_document(db, actor=me, case_id=str(row.id), document_id=str(docs[1].id), decision="REJECT")
+        actions.decide_document(db, actor=me, case_id=str(row.id), document_id=str(docs[1].id), decision="REJECT")
     with pytest.raises(InvalidInput):
-        kyc.decide_document(db, actor=me, case_id=str(row.id), document_id=str(docs[1].id), decision="MAYBE")
+        actions.decide_document(db, actor=me, case_id=str(row.id), document_id=str(docs[1].id), decision="MAYBE")
     with pytest.raises(NotFound):
-        kyc.decide_document(db, actor=me, case_id=str(row.id), document_id=str(uuid.uuid4()), decision="APPROVE")
+        actions.decide_document(db, actor=me, case_id=str(row.id), document_id=str(uuid.uuid4()), decision="APPROVE")
     with pytest.raises(Conflict):
-        kyc.decide_document(db, actor=me, case_id=str(row.id), document_id=str(docs[0].id), decision="APPROVE")
+        actions.decide_document(db, actor=me, case_id=str(row.id), document_id=str(docs[0].id), decision="APPROVE")
     assert writes(db) == before
-    kyc.decide_document(db, actor=me, case_id=str(row.id), document_id=str(docs[1].id), decision="REJECT",
+    actions.decide_document(db, actor=me, case_id=str(row.id), document_id=str(docs[1].id), decision="REJECT",
                         reason="Blurry")
     db.refresh(docs[1])
     assert docs[1].status == "REJECTED" and docs[1].rejection_reason == "Blurry"
     with pytest.raises(InvalidInput, match="rejected"):
-        kyc.approve(db, actor=me, case_id=str(row.id))
+        actions.approve(db, actor=me, case_id=str(row.id))
 
 
 # --- four-eyes ---------------------------------------------------------------------------------------
@@ -365,8 +366,8 @@ def test_per_document_decisions(db: Session) -> None:
 def test_high_risk_needs_a_second_different_officer(db: Session, risk: str) -> None:
     first, second = officer(db), officer(db)
     row = case(db, risk=risk)
-    kyc.open_case(db, actor=first, case_id=str(row.id))
-    assert kyc.approve(db, actor=first, case_id=str(row.id)) == "AWAITING_SECOND_REVIEW"
+    actions.open_case(db, actor=first, case_id=str(row.id))
+    assert actions.approve(db, actor=first, case_id=str(row.id)) == "AWAITING_SECOND_REVIEW"
     db.refresh(row)
     user = db.get(m.User, row.user_id)
     db.refresh(user)
@@ -374,17 +375,17 @@ def test_high_risk_needs_a_second_different_officer(db: Session, risk: str) -> N
     assert user.kyc_status == "UNDER_REVIEW"
     assert count(db, m.Notification, user_id=row.user_id) == 0
 
-    view = kyc.open_case(db, actor=first, case_id=str(row.id))
+    view = actions.open_case(db, actor=first, case_id=str(row.id))
     assert not view.can_decide and "different" in view.notice
     before = writes(db)
     with pytest.raises(NotAllowed, match="different compliance officer"):
-        kyc.confirm_second_review(db, actor=first, case_id=str(row.id))
+        actions.confirm_second_review(db, actor=first, case_id=str(row.id))
     with pytest.raises(Conflict):
-        kyc.approve(db, actor=second, case_id=str(row.id))
+        actions.approve(db, actor=second, case_id=str(row.id))
     assert writes(db) == before
 
-    kyc.open_case(db, actor=second, case_id=str(row.id))
-    assert kyc.confirm_second_review(db, actor=second, case_id=str(row.id)) == "APPROVED"
+    actions.open_case(db, actor=second, case_id=str(row.id))
+    assert actions.confirm_second_review(db, actor=second, case_id=str(row.id)) == "APPROVED"
     db.refresh(row)
     db.refresh(user)
     assert row.reviewed_by_id == second.user_id and user.kyc_status == "APPROVED"
@@ -400,14 +401,14 @@ def test_a_high_risk_compliance_record_also_triggers_four_eyes(db: Session) -> N
     db.add(m.ComplianceRecord(user_id=row.user_id, verification_id=row.id, check_type="PEP", provider="DJ",
                               result="MATCH", risk_level="CRITICAL", risk_score=90, flags=["pep_match"]))
     db.flush()
-    assert kyc.approve(db, actor=me, case_id=str(row.id)) == "AWAITING_SECOND_REVIEW"
+    assert actions.approve(db, actor=me, case_id=str(row.id)) == "AWAITING_SECOND_REVIEW"
 
 
 def test_confirm_refused_on_a_case_not_awaiting_it(db: Session) -> None:
     me = officer(db)
     row = case(db)
     with pytest.raises(Conflict):
-        kyc.confirm_second_review(db, actor=me, case_id=str(row.id))
+        actions.confirm_second_review(db, actor=me, case_id=str(row.id))
 
 
 # --- permissions -------------------------------------------------------------------------------------
@@ -418,12 +419,12 @@ def test_decisions_need_kyc_review(db: Session, role: str) -> None:
     doc = db.execute(sa.select(m.KycDocument).where(m.KycDocument.verification_id == row.id)).scalars().first()
     before = writes(db)
     for call in (
-        lambda: kyc.approve(db, actor=who, case_id=str(row.id)),
-        lambda: kyc.reject(db, actor=who, case_id=str(row.id), reason_code="GLARE"),
-        lambda: kyc.confirm_second_review(db, actor=who, case_id=str(row.id)),
-        lambda: kyc.decide_document(db, actor=who, case_id=str(row.id), document_id=str(doc.id), decision="APPROVE"),
-        lambda: kyc.release(db, actor=who, case_id=str(row.id)),
-        lambda: kyc.document_file(db, actor=who, document_id=str(doc.id)),
+        lambda: actions.approve(db, actor=who, case_id=str(row.id)),
+        lambda: actions.reject(db, actor=who, case_id=str(row.id), reason_code="GLARE"),
+        lambda: actions.confirm_second_review(db, actor=who, case_id=str(row.id)),
+        lambda: actions.decide_document(db, actor=who, case_id=str(row.id), document_id=str(doc.id), decision="APPROVE"),
+        lambda: actions.release(db, actor=who, case_id=str(row.id)),
+        lambda: queries.document_file(db, actor=who, document_id=str(doc.id)),
     ):
         with pytest.raises(NotAllowed):
             call()
@@ -464,8 +465,8 @@ def _setup(engine: Engine, **kw: Any) -> tuple[Actor, Actor, uuid.UUID]:
 def test_two_officers_deciding_at_once_exactly_one_lands(fresh_engine: Engine, round_: int) -> None:
     a, b, case_id = _setup(fresh_engine)
     results = _race(fresh_engine, [
-        lambda s: kyc.approve(s, actor=a, case_id=str(case_id)),
-        lambda s: kyc.reject(s, actor=b, case_id=str(case_id), reason_code="GLARE"),
+        lambda s: actions.approve(s, actor=a, case_id=str(case_id)),
+        lambda s: actions.reject(s, actor=b, case_id=str(case_id), reason_code="GLARE"),
     ])
     landed = [r for r in results if isinstance(r, str)]
     refused = [r for r in results if isinstance(r, Exception)]
@@ -487,12 +488,12 @@ def test_two_officers_confirming_a_second_review_at_once(fresh_engine: Engine) -
     with Session(fresh_engine, expire_on_commit=False) as session:
         first, b, c = officer(session), officer(session), officer(session)
         row = case(session, risk="HIGH")
-        kyc.approve(session, actor=first, case_id=str(row.id))
+        actions.approve(session, actor=first, case_id=str(row.id))
         session.commit()
         case_id = row.id
     results = _race(fresh_engine, [
-        lambda s: kyc.confirm_second_review(s, actor=b, case_id=str(case_id)),
-        lambda s: kyc.confirm_second_review(s, actor=c, case_id=str(case_id)),
+        lambda s: actions.confirm_second_review(s, actor=b, case_id=str(case_id)),
+        lambda s: actions.confirm_second_review(s, actor=c, case_id=str(case_id)),
     ])
     assert sorted(type(r).__name__ for r in results) == ["Conflict", "str"], results
     with Session(fresh_engine) as session:
@@ -502,8 +503,8 @@ def test_two_officers_confirming_a_second_review_at_once(fresh_engine: Engine) -
 def test_two_officers_opening_at_once_one_holds_the_claim(fresh_engine: Engine) -> None:
     a, b, case_id = _setup(fresh_engine)
     results = _race(fresh_engine, [
-        lambda s: kyc.open_case(s, actor=a, case_id=str(case_id)),
-        lambda s: kyc.open_case(s, actor=b, case_id=str(case_id)),
+        lambda s: actions.open_case(s, actor=a, case_id=str(case_id)),
+        lambda s: actions.open_case(s, actor=b, case_id=str(case_id)),
     ])
     assert sorted(r.can_decide for r in results) == [False, True], results
     with Session(fresh_engine) as session:

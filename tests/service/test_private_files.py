@@ -1,5 +1,5 @@
 """The authorised KYC document route (``GET /_private/kyc/{document_id}``), through the same Starlette
-app that is mounted in front of Reflex (``web_auth.build_auth_app``)."""
+app that is mounted in front of Reflex (``dashboard.web.app.build_auth_app``)."""
 
 from __future__ import annotations
 
@@ -10,25 +10,21 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlmodel import Session
-from starlette.testclient import TestClient
 
 from dashboard import models as m
 from dashboard.core import storage
-from dashboard.ui.auth_state import SESSION_COOKIE
-from dashboard.web_auth import build_auth_app
 from tests import factories
-from tests.ui.signin import open_session, staff_user
+from tests.service.private_files_client import assert_served_privately, client, signed_in, views
 
+VIEWED = "kyc.document_viewed"  # the audited action of one view
 JPEG = b"\xff\xd8\xff\xe0" + b"fake-jpeg-body" * 10
+PDF = b"%PDF-1.4\n" + b"fake-pdf-body" * 10
 
 
 @pytest.fixture
 def setup(app_engine: Engine, private_dir: Path) -> dict:
     with Session(app_engine, expire_on_commit=False) as session:
-        tokens = {}
-        for role in ("COMPLIANCE", "ADMIN", "TREASURER"):
-            user = staff_user(session, role)
-            tokens[role], _ = open_session(session, user)
+        tokens = signed_in(session, "COMPLIANCE", "ADMIN", "TREASURER")
         customer = factories.user(session)
         case = factories.verification(session, customer)
         key = f"kyc/{customer.id}/{case.id}/id_front.jpg"
@@ -38,33 +34,33 @@ def setup(app_engine: Engine, private_dir: Path) -> dict:
         missing = m.KycDocument(user_id=customer.id, verification_id=case.id, document_type="SELFIE",
                                 storage_key=f"kyc/{customer.id}/{case.id}/selfie.jpg", file_name="selfie.jpg",
                                 file_size=10, mime_type="image/jpeg")
-        session.add_all([doc, missing])
+        pdf_key = f"kyc/{customer.id}/{case.id}/address.pdf"
+        storage.write(pdf_key, PDF)
+        pdf = m.KycDocument(user_id=customer.id, verification_id=case.id, document_type="PROOF_OF_ADDRESS",
+                            storage_key=pdf_key, file_name='bill "May".pdf', file_size=len(PDF),
+                            mime_type="application/pdf")
+        session.add_all([doc, missing, pdf])
         session.commit()
-        return {"tokens": tokens, "doc": doc.id, "missing": missing.id, "engine": app_engine}
-
-
-def client(token: str | None = None) -> TestClient:
-    c = TestClient(build_auth_app(), base_url="http://localhost:3000")
-    if token:
-        c.cookies.set(SESSION_COOKIE, token)
-    return c
-
-
-def views(engine: Engine, doc_id: uuid.UUID) -> int:
-    with Session(engine) as session:
-        return session.execute(sa.select(sa.func.count()).select_from(m.ActivityLog).where(
-            m.ActivityLog.action == "kyc.document_viewed", m.ActivityLog.target_id == str(doc_id))).scalar_one()
+        return {"tokens": tokens, "doc": doc.id, "missing": missing.id, "pdf": pdf.id, "engine": app_engine}
 
 
 def test_a_compliance_officer_gets_the_bytes_and_the_view_is_audited(setup: dict) -> None:
     response = client(setup["tokens"]["COMPLIANCE"]).get(f"/_private/kyc/{setup['doc']}")
-    assert response.status_code == 200
-    assert response.content == JPEG
-    assert response.headers["content-type"] == "image/jpeg"
-    assert response.headers["cache-control"].startswith("no-store")
-    assert response.headers["x-content-type-options"] == "nosniff"
+    assert_served_privately(response, JPEG, "image/jpeg")
     assert response.headers["content-disposition"].startswith("inline")
-    assert views(setup["engine"], setup["doc"]) == 1
+    assert views(setup["engine"], VIEWED, setup["doc"]) == 1
+
+
+def test_images_are_sandboxed_but_pdfs_are_not_and_the_file_name_is_stripped(setup: dict) -> None:
+    c = client(setup["tokens"]["COMPLIANCE"])
+    image = c.get(f"/_private/kyc/{setup['doc']}")
+    assert "sandbox" in image.headers["content-security-policy"]
+    assert image.headers["content-disposition"] == 'inline; filename="IMG_1.jpg"'
+    pdf = c.get(f"/_private/kyc/{setup['pdf']}")
+    assert_served_privately(pdf, PDF, "application/pdf")
+    assert "sandbox" not in pdf.headers["content-security-policy"]
+    assert pdf.headers["content-security-policy"].startswith("default-src 'none'")
+    assert pdf.headers["content-disposition"] == 'inline; filename="billMay.pdf"'
 
 
 def test_anonymous_gets_401_and_nothing_is_audited(setup: dict) -> None:
@@ -73,7 +69,7 @@ def test_anonymous_gets_401_and_nothing_is_audited(setup: dict) -> None:
     assert JPEG not in response.content
     assert response.headers["cache-control"].startswith("no-store")
     assert client("x" * 40).get(f"/_private/kyc/{setup['doc']}").status_code == 401  # unknown token
-    assert views(setup["engine"], setup["doc"]) == 0
+    assert views(setup["engine"], VIEWED, setup["doc"]) == 0
 
 
 @pytest.mark.parametrize("role", ["ADMIN", "TREASURER"])
@@ -81,7 +77,7 @@ def test_a_role_without_the_permission_gets_403(setup: dict, role: str) -> None:
     response = client(setup["tokens"][role]).get(f"/_private/kyc/{setup['doc']}")
     assert response.status_code == 403
     assert JPEG not in response.content
-    assert views(setup["engine"], setup["doc"]) == 0
+    assert views(setup["engine"], VIEWED, setup["doc"]) == 0
 
 
 def test_unknown_or_missing_documents_are_404(setup: dict) -> None:

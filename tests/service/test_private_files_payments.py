@@ -1,5 +1,5 @@
 """The payment-proof routes (``/_private/proofs/gift-card/{id}``, ``/_private/proofs/transaction/{id}``),
-served by a Starlette app with exactly the routes ``payment_routes()`` gives ``web_auth``."""
+through the same Starlette app that is mounted in front of Reflex (``dashboard.web.app.build_auth_app``)."""
 
 from __future__ import annotations
 
@@ -8,28 +8,22 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlmodel import Session
-from starlette.applications import Starlette
-from starlette.testclient import TestClient
 
 from dashboard import models as m
 from dashboard.core import storage
-from dashboard.private_files_payments import payment_routes
-from dashboard.ui.auth_state import SESSION_COOKIE
 from tests import factories
-from tests.ui.signin import open_session, staff_user
+from tests.service.private_files_client import assert_served_privately, client, signed_in, views
 
+VIEWED = "transactions.proof_viewed"  # the audited action of one view
 PNG = b"\x89PNG\r\n\x1a\n" + b"fake-png-body" * 10
 
 
 @pytest.fixture
 def setup(app_engine: Engine, private_dir: Path) -> dict:
     with Session(app_engine, expire_on_commit=False) as session:
-        tokens = {}
-        for role in ("TREASURER", "ADMIN", "COMPLIANCE", "SUPPORT"):
-            tokens[role], _ = open_session(session, staff_user(session, role))
+        tokens = signed_in(session, "TREASURER", "ADMIN", "COMPLIANCE", "SUPPORT")
         customer = factories.user(session)
         card = m.GiftCard(name="Amazon 100", brand="Amazon", rate_buy=Decimal("10"), rate_sell=Decimal("11"))
         session.add(card)
@@ -51,30 +45,16 @@ def setup(app_engine: Engine, private_dir: Path) -> dict:
                 "no_receipt": no_receipt.id, "engine": app_engine}
 
 
-def client(token: str | None = None) -> TestClient:
-    c = TestClient(Starlette(routes=payment_routes()), base_url="http://localhost:3000")
-    if token:
-        c.cookies.set(SESSION_COOKIE, token)
-    return c
-
-
-def views(engine: Engine) -> int:
-    with Session(engine) as session:
-        return session.execute(sa.select(sa.func.count()).select_from(m.ActivityLog).where(
-            m.ActivityLog.action == "transactions.proof_viewed")).scalar_one()
-
-
 @pytest.mark.parametrize("role", ["TREASURER", "ADMIN"])
 def test_an_officer_with_the_view_permission_gets_the_proof_and_it_is_audited(setup: dict, role: str) -> None:
     response = client(setup["tokens"][role]).get(f"/_private/proofs/gift-card/{setup['order']}")
-    assert response.status_code == 200 and response.content == PNG
-    assert response.headers["content-type"] == "image/png"
-    assert response.headers["cache-control"].startswith("no-store")
-    assert response.headers["x-content-type-options"] == "nosniff"
-    assert views(setup["engine"]) == 1
+    assert_served_privately(response, PNG, "image/png")
+    assert response.headers["content-disposition"] == 'inline; filename="GC-PROOF-1.png"'
+    assert "sandbox" in response.headers["content-security-policy"]
+    assert views(setup["engine"], VIEWED) == 1
     response = client(setup["tokens"][role]).get(f"/_private/proofs/transaction/{setup['tx']}")
     assert response.status_code == 200 and response.content == PNG
-    assert views(setup["engine"]) == 2
+    assert views(setup["engine"], VIEWED) == 2
 
 
 def test_without_a_session_or_the_permission_nothing_is_served(setup: dict) -> None:
@@ -84,7 +64,7 @@ def test_without_a_session_or_the_permission_nothing_is_served(setup: dict) -> N
     for role in ("COMPLIANCE", "SUPPORT"):
         response = client(setup["tokens"][role]).get(url)
         assert response.status_code == 403 and PNG not in response.content
-    assert views(setup["engine"]) == 0
+    assert views(setup["engine"], VIEWED) == 0
 
 
 @pytest.mark.parametrize("path", [
@@ -96,4 +76,4 @@ def test_unknown_items_missing_files_and_bad_keys_are_404(setup: dict, path: str
     url = path.format(uuid=uuid.uuid4(), **{k: setup[k] for k in ("missing", "evil", "no_receipt", "order")})
     response = client(setup["tokens"]["TREASURER"]).get(url)
     assert response.status_code == 404 and response.headers["cache-control"].startswith("no-store")
-    assert views(setup["engine"]) == 0
+    assert views(setup["engine"], VIEWED) == 0

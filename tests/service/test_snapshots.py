@@ -13,7 +13,7 @@ from sqlmodel import Session
 from dashboard import models as m
 from dashboard.services import snapshots
 from dashboard.core.errors import InvalidInput
-from dashboard.snapshot_cli import cmd_snapshot
+from dashboard.cli.snapshot import cmd_snapshot
 from tests import factories as f
 
 DAY = date(2026, 5, 10)

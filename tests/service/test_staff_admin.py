@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from dashboard import auth_cli
+from dashboard.cli import staff as staff_cli
 from dashboard import models as m
 from dashboard.core.permissions import GROUP_OFFICER
 from dashboard.services import auth, passwords, staff, totp
@@ -546,7 +546,7 @@ def cli_db(db: Session, monkeypatch: pytest.MonkeyPatch) -> Session:
         yield db
 
     monkeypatch.setattr("dashboard.db.session_scope", scope)
-    monkeypatch.delenv(auth_cli.PASSWORD_ENV, raising=False)
+    monkeypatch.delenv(staff_cli.PASSWORD_ENV, raising=False)
     return db
 
 
@@ -557,9 +557,9 @@ def _args(**kw: str) -> argparse.Namespace:
 
 
 def test_cli_creates_an_admin_from_the_environment(cli_db: Session, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
-    monkeypatch.setenv(auth_cli.PASSWORD_ENV, PASSWORD)
+    monkeypatch.setenv(staff_cli.PASSWORD_ENV, PASSWORD)
 
-    assert auth_cli.cmd_create_admin(_args()) == 0
+    assert staff_cli.cmd_create_admin(_args()) == 0
 
     assert "first@example.com" in capsys.readouterr().out
     user = cli_db.exec(select(m.User).where(m.User.email == "first@example.com")).one()
@@ -576,11 +576,11 @@ def test_cli_asks_for_the_password_twice(cli_db: Session, monkeypatch: pytest.Mo
     answers = iter([PASSWORD, PASSWORD + "!"])
     monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
 
-    assert auth_cli.cmd_create_admin(_args()) == 2
+    assert staff_cli.cmd_create_admin(_args()) == 2
     assert "different" in capsys.readouterr().err
 
     answers = iter([PASSWORD, PASSWORD])
-    assert auth_cli.cmd_create_admin(_args()) == 0
+    assert staff_cli.cmd_create_admin(_args()) == 0
 
 
 @pytest.mark.parametrize(
@@ -597,9 +597,9 @@ def test_cli_refuses_bad_input_with_status_2(
     cli_db: Session, monkeypatch: pytest.MonkeyPatch, capsys, args: dict[str, str], password: str | None, message: str
 ) -> None:
     if password is not None:
-        monkeypatch.setenv(auth_cli.PASSWORD_ENV, password)
+        monkeypatch.setenv(staff_cli.PASSWORD_ENV, password)
 
-    assert auth_cli.cmd_create_admin(_args(**args)) == 2
+    assert staff_cli.cmd_create_admin(_args(**args)) == 2
 
     assert message in capsys.readouterr().err
     assert cli_db.execute(sa.text("SELECT count(*) FROM users")).scalar() == 0
@@ -607,16 +607,16 @@ def test_cli_refuses_bad_input_with_status_2(
 
 def test_cli_refuses_a_taken_email(cli_db: Session, password_hash: str, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     make_user(cli_db, password_hash, role="SUPPORT", email="first@example.com")
-    monkeypatch.setenv(auth_cli.PASSWORD_ENV, PASSWORD)
+    monkeypatch.setenv(staff_cli.PASSWORD_ENV, PASSWORD)
 
-    assert auth_cli.cmd_create_admin(_args()) == 2
+    assert staff_cli.cmd_create_admin(_args()) == 2
     assert "already exists" in capsys.readouterr().err
 
 
 def test_cli_parser_wiring() -> None:
     parser = argparse.ArgumentParser()
-    auth_cli.add_create_admin_parser(parser.add_subparsers(dest="command"))
+    staff_cli.register(parser.add_subparsers(dest="command"))
 
     args = parser.parse_args(["create-admin", "--email", "a@b.co", "--first-name", "A", "--last-name", "B"])
 
-    assert args.func is auth_cli.cmd_create_admin and args.email == "a@b.co"
+    assert args.func is staff_cli.cmd_create_admin and args.email == "a@b.co"

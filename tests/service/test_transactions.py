@@ -18,13 +18,13 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from dashboard import models as m
-from dashboard.services import transactions as svc
+from dashboard.transactions import actions, bulk, export, queries, rules
 from dashboard.core.actor import Actor
-from dashboard.services.crypto_orders import RuleBroken
+from dashboard.transactions.rules import RuleBroken
 from dashboard.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from tests import factories
 
-Q = svc.Queue
+Q = rules.Queue
 
 
 # --- rows ---------------------------------------------------------------------------------------
@@ -50,7 +50,7 @@ def settings(session: Session, threshold: str = "10000", escrow: str = "2.0") ->
 
 def tx(session: Session, user: m.User, kind: str = "DEPOSIT", amount: str = "100.00", currency: str = "USD",
        usd: str | None = None, method: str | None = None, **kw: Any) -> m.Transaction:
-    crypto = currency in svc.CRYPTO_CURRENCIES
+    crypto = currency in rules.CRYPTO_CURRENCIES
     return factories.transaction(
         session, user, transaction_type=kind, amount=Decimal(amount), currency=currency,
         amount_usd=Decimal(usd or amount), method=method or ("CRYPTO_TRANSFER" if crypto else "WIRE_TRANSFER"), **kw)
@@ -125,7 +125,7 @@ def test_approving_a_deposit_credits_cash_once_and_writes_every_record(db: Sessi
     alice = customer(db, cash="1000.00")
     dep = tx(db, alice, amount="250.00")
     before = counts(db)
-    out = svc.decide(db, actor=boss, queue="deposits", item_id=str(dep.id), action="approve", note="Checked bank")
+    out = actions.decide(db, actor=boss, queue="deposits", item_id=str(dep.id), action="approve", note="Checked bank")
     assert out.status == "COMPLETED"
     row = reload(db, dep)
     assert row.status == "COMPLETED" and row.processed_by == boss.user_id and row.processed_at is not None
@@ -140,7 +140,7 @@ def test_approving_a_deposit_credits_cash_once_and_writes_every_record(db: Sessi
     assert entry.action == "transactions.completed" and entry.actor_id == boss.user_id
 
     with pytest.raises(Conflict, match="already completed"):
-        svc.decide(db, actor=boss, queue="deposits", item_id=str(dep.id), action="approve")
+        actions.decide(db, actor=boss, queue="deposits", item_id=str(dep.id), action="approve")
     assert cash(db, alice) == Decimal("1250.00")
 
 
@@ -151,16 +151,16 @@ def test_decline_needs_a_reason_and_bad_input_writes_nothing(db: Session) -> Non
     before = counts(db)
     for reason in (None, "", "   ", "x", 42, "y" * 501):
         with pytest.raises(InvalidInput):
-            svc.decide(db, actor=boss, queue="deposits", item_id=str(dep.id), action="decline", reason=reason)
+            actions.decide(db, actor=boss, queue="deposits", item_id=str(dep.id), action="decline", reason=reason)
     for bad in ({"item_id": "not-a-uuid"}, {"item_id": {"$ne": None}}, {"queue": "nope"}, {"action": "delete"}):
         args = {"queue": "deposits", "item_id": str(dep.id), "action": "approve"} | bad
         with pytest.raises(InvalidInput):
-            svc.decide(db, actor=boss, **args)
+            actions.decide(db, actor=boss, **args)
     with pytest.raises(NotFound):
-        svc.decide(db, actor=boss, queue="deposits", item_id=str(uuid.uuid4()), action="approve")
+        actions.decide(db, actor=boss, queue="deposits", item_id=str(uuid.uuid4()), action="approve")
     assert counts(db) == before and reload(db, dep).status == "PENDING"
 
-    out = svc.decide(db, actor=boss, queue="deposits", item_id=str(dep.id), action="decline",
+    out = actions.decide(db, actor=boss, queue="deposits", item_id=str(dep.id), action="decline",
                      reason="  Name does not match  ")
     row = reload(db, dep)
     assert out.status == "DECLINED" and row.decline_reason == "Name does not match"
@@ -174,11 +174,11 @@ def test_only_treasurers_decide_and_a_stale_actor_is_refused(db: Session) -> Non
     dep = tx(db, alice)
     admin = officer(db, "ADMIN")
     with pytest.raises(NotAllowed):
-        svc.decide(db, actor=admin, queue="deposits", item_id=str(dep.id), action="approve")
+        actions.decide(db, actor=admin, queue="deposits", item_id=str(dep.id), action="approve")
     ghost = Actor(user_id=uuid.uuid4(), email="ghost@x.test", role="TREASURER")
     with pytest.raises(NotAllowed):
-        svc.decide(db, actor=ghost, queue="deposits", item_id=str(dep.id), action="approve")
-    assert svc.list_queue(db, actor=admin, queue="deposits").rows  # ADMIN may look
+        actions.decide(db, actor=ghost, queue="deposits", item_id=str(dep.id), action="approve")
+    assert queries.list_queue(db, actor=admin, queue="deposits").rows  # ADMIN may look
     assert reload(db, dep).status == "PENDING"
 
 
@@ -187,16 +187,16 @@ def test_a_withdrawal_needs_approved_kyc_and_a_covering_balance(db: Session) -> 
     pending_kyc = customer(db, kyc="PENDING", cash="1000.00")
     w1 = tx(db, pending_kyc, kind="WITHDRAWAL", amount="100.00")
     with pytest.raises(RuleBroken, match="KYC"):
-        svc.decide(db, actor=boss, queue="deposits", item_id=str(w1.id), action="approve")
+        actions.decide(db, actor=boss, queue="deposits", item_id=str(w1.id), action="approve")
     poor = customer(db, cash="50.00")
     w2 = tx(db, poor, kind="WITHDRAWAL", amount="80.00")
     before = counts(db)
     with pytest.raises(RuleBroken, match="does not cover"):
-        svc.decide(db, actor=boss, queue="deposits", item_id=str(w2.id), action="approve")
+        actions.decide(db, actor=boss, queue="deposits", item_id=str(w2.id), action="approve")
     assert counts(db) == before and cash(db, poor) == Decimal("50.00")
     rich = customer(db, cash="500.00")
     w3 = tx(db, rich, kind="WITHDRAWAL", amount="80.00")
-    svc.decide(db, actor=boss, queue="deposits", item_id=str(w3.id), action="approve")
+    actions.decide(db, actor=boss, queue="deposits", item_id=str(w3.id), action="approve")
     assert cash(db, rich) == Decimal("420.00")
 
 
@@ -204,7 +204,7 @@ def test_fiat_in_another_currency_moves_its_usd_value(db: Session) -> None:
     boss = officer(db)
     alice = customer(db, cash="100.00")
     dep = tx(db, alice, amount="200.00", currency="EUR", usd="216.40")
-    svc.decide(db, actor=boss, queue="deposits", item_id=str(dep.id), action="approve")
+    actions.decide(db, actor=boss, queue="deposits", item_id=str(dep.id), action="approve")
     assert cash(db, alice) == Decimal("316.40")
 
 
@@ -212,21 +212,21 @@ def test_crypto_deposits_and_withdrawals_move_the_holding_quantity(db: Session) 
     boss = officer(db)
     bob = customer(db, account_type="CRYPTO", cash="0")
     dep = tx(db, bob, amount="0.50000000", currency="BTC", usd="25000.00")
-    svc.decide(db, actor=boss, queue="deposits", item_id=str(dep.id), action="approve")
+    actions.decide(db, actor=boss, queue="deposits", item_id=str(dep.id), action="approve")
     db.expire_all()
     h = db.execute(sa.select(m.Holding).join(m.Portfolio).where(m.Portfolio.user_id == bob.id)).scalar_one()
     assert h.symbol == "BTC" and h.quantity == Decimal("0.5")
     pf = db.execute(sa.select(m.Portfolio).where(m.Portfolio.user_id == bob.id)).scalar_one()
     assert pf.crypto_value == Decimal("25000.00") and pf.total_value == Decimal("25000.00")
     wd = tx(db, bob, kind="WITHDRAWAL", amount="0.20000000", currency="BTC", usd="10000.00")
-    svc.decide(db, actor=boss, queue="deposits", item_id=str(wd.id), action="approve")
+    actions.decide(db, actor=boss, queue="deposits", item_id=str(wd.id), action="approve")
     db.expire_all()
     assert db.get(m.Holding, h.id).quantity == Decimal("0.3")
     too_much = tx(db, bob, kind="WITHDRAWAL", amount="0.40000000", currency="BTC", usd="9000.00")
     with pytest.raises(RuleBroken, match="does not cover"):
-        svc.decide(db, actor=boss, queue="deposits", item_id=str(too_much.id), action="approve")
+        actions.decide(db, actor=boss, queue="deposits", item_id=str(too_much.id), action="approve")
     all_of_it = tx(db, bob, kind="WITHDRAWAL", amount="0.30000000", currency="BTC", usd="9000.00")
-    svc.decide(db, actor=boss, queue="deposits", item_id=str(all_of_it.id), action="approve")
+    actions.decide(db, actor=boss, queue="deposits", item_id=str(all_of_it.id), action="approve")
     db.expire_all()
     assert db.get(m.Holding, h.id) is None  # quantity 0: the holding is gone
 
@@ -240,7 +240,7 @@ def test_the_account_type_rule(db: Session, account_type, currency, method) -> N
     user = customer(db, account_type=account_type)
     dep = tx(db, user, currency=currency, method=method)
     with pytest.raises(RuleBroken):
-        svc.decide(db, actor=boss, queue="deposits", item_id=str(dep.id), action="approve")
+        actions.decide(db, actor=boss, queue="deposits", item_id=str(dep.id), action="approve")
     assert reload(db, dep).status == "PENDING"
 
 
@@ -249,13 +249,13 @@ def test_maker_checker_for_a_large_withdrawal(db: Session) -> None:
     maker, checker = officer(db), officer(db)
     rich = customer(db, cash="50000.00")
     big = tx(db, rich, kind="WITHDRAWAL", amount="12000.00")
-    out = svc.decide(db, actor=maker, queue="deposits", item_id=str(big.id), action="approve")
+    out = actions.decide(db, actor=maker, queue="deposits", item_id=str(big.id), action="approve")
     row = reload(db, big)
     assert out.status == "AWAITING_SECOND_APPROVAL" and row.first_approved_by == maker.user_id
     assert row.processed_by is None and cash(db, rich) == Decimal("50000.00")
     with pytest.raises(NotAllowed, match="different treasurer"):
-        svc.decide(db, actor=maker, queue="deposits", item_id=str(big.id), action="approve")
-    out = svc.decide(db, actor=checker, queue="deposits", item_id=str(big.id), action="approve")
+        actions.decide(db, actor=maker, queue="deposits", item_id=str(big.id), action="approve")
+    out = actions.decide(db, actor=checker, queue="deposits", item_id=str(big.id), action="approve")
     assert out.status == "COMPLETED" and cash(db, rich) == Decimal("38000.00")
     row = reload(db, big)
     assert row.processed_by == checker.user_id and row.first_approved_by == maker.user_id
@@ -263,7 +263,7 @@ def test_maker_checker_for_a_large_withdrawal(db: Session) -> None:
                       .order_by(m.StatusHistory.created_at)).scalars().all()
     assert hist == ["AWAITING_SECOND_APPROVAL", "COMPLETED"]
     small = tx(db, rich, kind="WITHDRAWAL", amount="10000.00")  # at the threshold: one approval
-    assert svc.decide(db, actor=maker, queue="deposits", item_id=str(small.id), action="approve").status == "COMPLETED"
+    assert actions.decide(db, actor=maker, queue="deposits", item_id=str(small.id), action="approve").status == "COMPLETED"
 
 
 def test_other_transaction_types_are_not_decided_here(db: Session) -> None:
@@ -271,20 +271,20 @@ def test_other_transaction_types_are_not_decided_here(db: Session) -> None:
     alice = customer(db)
     trade = tx(db, alice, kind="TRADE", method="INTERNAL")
     with pytest.raises(Conflict):
-        svc.decide(db, actor=boss, queue="deposits", item_id=str(trade.id), action="approve")
+        actions.decide(db, actor=boss, queue="deposits", item_id=str(trade.id), action="approve")
 
 
 def test_admin_note_is_saved_and_audited(db: Session) -> None:
     boss = officer(db)
     dep = tx(db, customer(db))
-    svc.save_note(db, actor=boss, queue="deposits", item_id=str(dep.id), note="Called the customer")
+    actions.save_note(db, actor=boss, queue="deposits", item_id=str(dep.id), note="Called the customer")
     assert reload(db, dep).admin_note == "Called the customer"
     entry = db.execute(sa.select(m.ActivityLog).where(m.ActivityLog.action == "transactions.note_saved")).scalar_one()
     assert entry.after == {"admin_note": "Called the customer"}
     with pytest.raises(InvalidInput):
-        svc.save_note(db, actor=boss, queue="deposits", item_id=str(dep.id), note="x" * 1001)
+        actions.save_note(db, actor=boss, queue="deposits", item_id=str(dep.id), note="x" * 1001)
     with pytest.raises(NotAllowed):
-        svc.save_note(db, actor=officer(db, "ADMIN"), queue="deposits", item_id=str(dep.id), note="hi")
+        actions.save_note(db, actor=officer(db, "ADMIN"), queue="deposits", item_id=str(dep.id), note="hi")
 
 
 # --- crypto and gift cards ----------------------------------------------------------------------
@@ -293,7 +293,7 @@ def test_crypto_buy_moves_cedis_and_crypto_and_releases_escrow(db: Session) -> N
     carol = customer(db, account_type="CRYPTO")
     w = wallet(db, carol, cedis="5000.00", crypto="0.5", escrow="20.00")
     order = crypto_order(db, carol, "BUY", crypto="0.01000000", rate="100000.00", escrow="20.00")  # 1000 cedis
-    svc.decide(db, actor=boss, queue="crypto", item_id=str(order.id), action="approve")
+    actions.decide(db, actor=boss, queue="crypto", item_id=str(order.id), action="approve")
     w = reload(db, w)
     assert (w.balance_cedis, w.balance_crypto, w.escrow_balance) == (Decimal("4020.00"), Decimal("0.51"), Decimal("0"))
     assert reload(db, order).status == "APPROVED"
@@ -305,12 +305,12 @@ def test_crypto_sell_needs_the_coins_and_a_decline_releases_escrow(db: Session) 
     w = wallet(db, dan, cedis="100.00", crypto="0.005", escrow="40.00")
     sell = crypto_order(db, dan, "SELL", crypto="0.01000000", escrow="20.00")
     with pytest.raises(RuleBroken, match="sale needs"):
-        svc.decide(db, actor=boss, queue="crypto", item_id=str(sell.id), action="approve")
-    svc.decide(db, actor=boss, queue="crypto", item_id=str(sell.id), action="decline", reason="Rate expired")
+        actions.decide(db, actor=boss, queue="crypto", item_id=str(sell.id), action="approve")
+    actions.decide(db, actor=boss, queue="crypto", item_id=str(sell.id), action="decline", reason="Rate expired")
     w = reload(db, w)
     assert (w.balance_cedis, w.escrow_balance) == (Decimal("120.00"), Decimal("20.00"))
     sell2 = crypto_order(db, dan, "SELL", crypto="0.00500000", escrow="20.00")  # 500 cedis
-    svc.decide(db, actor=boss, queue="crypto", item_id=str(sell2.id), action="approve")
+    actions.decide(db, actor=boss, queue="crypto", item_id=str(sell2.id), action="approve")
     w = reload(db, w)
     assert (w.balance_cedis, w.balance_crypto, w.escrow_balance) == (Decimal("640.00"), Decimal("0"), Decimal("0"))
 
@@ -324,7 +324,7 @@ def test_crypto_order_with_amounts_that_disagree_with_the_rate_is_refused(db: Se
     db.add(order)
     db.flush()
     with pytest.raises(RuleBroken, match="rate"):
-        svc.decide(db, actor=boss, queue="crypto", item_id=str(order.id), action="approve")
+        actions.decide(db, actor=boss, queue="crypto", item_id=str(order.id), action="approve")
 
 
 def test_crypto_awaiting_second_approval_needs_another_officer(db: Session) -> None:
@@ -334,8 +334,8 @@ def test_crypto_awaiting_second_approval_needs_another_officer(db: Session) -> N
     order = crypto_order(db, fay, "BUY", status="AWAITING_SECOND_APPROVAL", first_approved_by=maker.user_id,
                          first_approved_at=datetime.now(UTC))
     with pytest.raises(NotAllowed):
-        svc.decide(db, actor=maker, queue="crypto", item_id=str(order.id), action="approve")
-    assert svc.decide(db, actor=checker, queue="crypto", item_id=str(order.id), action="approve").status == "APPROVED"
+        actions.decide(db, actor=maker, queue="crypto", item_id=str(order.id), action="approve")
+    assert actions.decide(db, actor=checker, queue="crypto", item_id=str(order.id), action="approve").status == "APPROVED"
 
 
 def test_gift_card_approval_pays_the_wallet_once(db: Session) -> None:
@@ -343,15 +343,15 @@ def test_gift_card_approval_pays_the_wallet_once(db: Session) -> None:
     gus = customer(db, account_type="CRYPTO")
     w = wallet(db, gus, cedis="10.00")
     order = gift_order(db, gus, payout="1050.00")
-    svc.decide(db, actor=boss, queue="gift_cards", item_id=str(order.id), action="approve")
+    actions.decide(db, actor=boss, queue="gift_cards", item_id=str(order.id), action="approve")
     assert reload(db, w).balance_cedis == Decimal("1060.00")
     with pytest.raises(Conflict):
-        svc.decide(db, actor=boss, queue="gift_cards", item_id=str(order.id), action="decline", reason="Too late")
+        actions.decide(db, actor=boss, queue="gift_cards", item_id=str(order.id), action="decline", reason="Too late")
     assert reload(db, w).balance_cedis == Decimal("1060.00")
     nowallet = customer(db)
     o2 = gift_order(db, nowallet)
     with pytest.raises(RuleBroken, match="no wallet"):
-        svc.decide(db, actor=boss, queue="gift_cards", item_id=str(o2.id), action="approve")
+        actions.decide(db, actor=boss, queue="gift_cards", item_id=str(o2.id), action="approve")
 
 
 # --- queue reads ---------------------------------------------------------------------------------
@@ -370,7 +370,7 @@ def test_filters_search_sort_and_keyset_pages(db: Session) -> None:
     tx(db, alice, kind="TRADE", method="INTERNAL")  # not in this queue
 
     def ids(**filters: str) -> list[str]:
-        return [r["reference"] for r in svc.list_queue(db, actor=boss, queue="deposits", filters=filters).rows]
+        return [r["reference"] for r in queries.list_queue(db, actor=boss, queue="deposits", filters=filters).rows]
 
     assert len(ids()) == 9
     assert ids(type="WITHDRAWAL") == [wd.reference]
@@ -388,20 +388,20 @@ def test_filters_search_sort_and_keyset_pages(db: Session) -> None:
     assert ids(sort="age_asc")[0] == btc.reference
     assert ids(sort="age_desc")[0] in {wd.reference, rows[0].reference}
 
-    for sort in svc.SORTS:
+    for sort in rules.SORTS:
         seen: list[str] = []
         after = None
         while True:
-            page = svc.list_queue(db, actor=boss, queue="deposits", filters={"sort": sort}, after=after, limit=4)
+            page = queries.list_queue(db, actor=boss, queue="deposits", filters={"sort": sort}, after=after, limit=4)
             seen += [r["reference"] for r in page.rows]
-            if page.next_after is None:
+            if page.next_cursor is None:
                 break
-            after = page.next_after
+            after = page.next_cursor
         assert len(seen) == 9 and len(set(seen)) == 9, sort
-    page = svc.list_queue(db, actor=boss, queue="deposits", filters={"search": btc.reference})
+    page = queries.list_queue(db, actor=boss, queue="deposits", filters={"search": btc.reference})
     row = page.rows[0]
     assert row["amount"] == "0.10 BTC" and row["value"] == "$5,000.00" and isinstance(row["value"], str)
-    assert svc.queue_counts(db, actor=boss)["deposits"] == 9
+    assert queries.queue_counts(db, actor=boss)["deposits"] == 9
 
 
 @pytest.mark.parametrize(("field", "value", "message"), [
@@ -413,12 +413,12 @@ def test_filters_search_sort_and_keyset_pages(db: Session) -> None:
 ])
 def test_bad_filters_get_a_clear_message(field, value, message) -> None:
     with pytest.raises(InvalidInput, match=message):
-        svc.parse_filters("deposits", {field: value})
+        rules.parse_filters("deposits", {field: value})
 
 
 def test_min_above_max_is_refused() -> None:
     with pytest.raises(InvalidInput, match="above the maximum"):
-        svc.parse_filters("deposits", {"min_amount": "10", "max_amount": "5"})
+        rules.parse_filters("deposits", {"min_amount": "10", "max_amount": "5"})
 
 
 def test_crypto_and_gift_card_queues_list_and_count(db: Session) -> None:
@@ -428,13 +428,13 @@ def test_crypto_and_gift_card_queues_list_and_count(db: Session) -> None:
     buy = crypto_order(db, carol, "BUY")
     sell = crypto_order(db, carol, "SELL")
     gift = gift_order(db, carol)
-    page = svc.list_queue(db, actor=boss, queue="crypto", filters={"type": "SELL"})
+    page = queries.list_queue(db, actor=boss, queue="crypto", filters={"type": "SELL"})
     assert [r["reference"] for r in page.rows] == [sell.reference]
     assert page.rows[0]["value"] == "GH₵1,000.00"
-    assert [r["reference"] for r in svc.list_queue(db, actor=boss, queue="crypto",
+    assert [r["reference"] for r in queries.list_queue(db, actor=boss, queue="crypto",
                                                      filters={"search": buy.reference}).rows] == [buy.reference]
-    assert [r["reference"] for r in svc.list_queue(db, actor=boss, queue="gift_cards").rows] == [gift.reference]
-    assert svc.queue_counts(db, actor=boss) == {"deposits": 0, "crypto": 2, "gift_cards": 1}
+    assert [r["reference"] for r in queries.list_queue(db, actor=boss, queue="gift_cards").rows] == [gift.reference]
+    assert queries.queue_counts(db, actor=boss) == {"deposits": 0, "crypto": 2, "gift_cards": 1}
 
 
 def test_detail_shows_the_customer_history_and_is_audited(db: Session) -> None:
@@ -443,8 +443,8 @@ def test_detail_shows_the_customer_history_and_is_audited(db: Session) -> None:
     db.add(m.ComplianceRecord(user_id=alice.id, check_type="AML", provider="test", result="CONSIDER",
                               risk_level="HIGH", risk_score=80, flags=["pep_match"]))
     dep = tx(db, alice, receipt_key="receipts/x.png")
-    svc.save_note(db, actor=boss, queue="deposits", item_id=str(dep.id), note="Look at this")
-    detail = svc.item_detail(db, actor=officer(db, "ADMIN"), queue="deposits", item_id=str(dep.id))
+    actions.save_note(db, actor=boss, queue="deposits", item_id=str(dep.id), note="Look at this")
+    detail = queries.item_detail(db, actor=officer(db, "ADMIN"), queue="deposits", item_id=str(dep.id))
     assert detail["facts"]["email"] == alice.email and detail["facts"]["kyc_status"] == "Approved"
     assert detail["facts"]["proof_url"] == f"/_private/proofs/transaction/{dep.id}"
     assert detail["balances"][0] == {"label": "Portfolio cash", "value": "$1,000.00"}
@@ -452,8 +452,8 @@ def test_detail_shows_the_customer_history_and_is_audited(db: Session) -> None:
     assert detail["recent"][0]["reference"] == dep.reference
     assert db.execute(sa.select(sa.func.count()).select_from(m.ActivityLog)
                       .where(m.ActivityLog.action == "transactions.item_viewed")).scalar_one() == 1
-    svc.decide(db, actor=boss, queue="deposits", item_id=str(dep.id), action="approve")
-    detail = svc.item_detail(db, actor=boss, queue="deposits", item_id=str(dep.id))
+    actions.decide(db, actor=boss, queue="deposits", item_id=str(dep.id), action="approve")
+    detail = queries.item_detail(db, actor=boss, queue="deposits", item_id=str(dep.id))
     assert [h["to"] for h in detail["history"]] == ["Completed"]
     assert detail["facts"]["decidable"] == ""
 
@@ -466,6 +466,12 @@ def _sessions(engine: Engine):
             with session.begin():
                 yield session
     return scope
+
+
+def _decide_many(scope, **kwargs: Any) -> bulk.BulkReport:
+    """A bulk decision as the page runs it: the caller's session, and one transaction per item."""
+    with scope() as outer:
+        return bulk.decide_many(outer, sessions=scope, **kwargs)
 
 
 def _commit(engine: Engine, fn) -> Any:
@@ -488,7 +494,7 @@ def test_bulk_reports_per_item_and_bad_input_writes_nothing(fresh_engine: Engine
     boss, alice, deps, wd, done = _commit(fresh_engine, setup)
     ids = [str(d.id) for d in deps] + [str(wd.id), str(done.id), str(uuid.uuid4())]
     with Session(fresh_engine) as s:
-        preview = svc.bulk_preview(s, actor=boss, queue="deposits", item_ids=ids)
+        preview = bulk.bulk_preview(s, actor=boss, queue="deposits", item_ids=ids)
         before = counts(s)
     assert (preview.count, preview.total, preview.skipped) == (4, "$5,030.00", 2)
 
@@ -496,12 +502,11 @@ def test_bulk_reports_per_item_and_bad_input_writes_nothing(fresh_engine: Engine
                 {"action": "decline", "reason": ""}, {"action": "explode"}):
         args = {"queue": "deposits", "item_ids": ids, "action": "approve"} | bad
         with pytest.raises(InvalidInput):
-            svc.decide_many(sessions=_sessions(fresh_engine), actor=boss, **args)
+            _decide_many(_sessions(fresh_engine), actor=boss, **args)
     with Session(fresh_engine) as s:
         assert counts(s) == before
 
-    report = svc.decide_many(sessions=_sessions(fresh_engine), actor=boss, queue="deposits", item_ids=ids,
-                             action="approve")
+    report = _decide_many(_sessions(fresh_engine), actor=boss, queue="deposits", item_ids=ids, action="approve")
     outcomes = [(r["reference"][:3], r["outcome"]) for r in report.results]
     assert [o for _, o in outcomes] == ["done", "done", "done", "skipped", "skipped", "skipped"]
     assert "does not cover" in report.results[3]["message"]
@@ -543,11 +548,11 @@ def test_two_officers_approving_at_once_credit_once(fresh_engine: Engine) -> Non
 
     def work(i: int):
         with scope() as s:
-            return svc.decide(s, actor=(a, b)[i % 2], queue="deposits", item_id=str(dep.id),
+            return actions.decide(s, actor=(a, b)[i % 2], queue="deposits", item_id=str(dep.id),
                               action="approve" if i % 3 else "decline", reason="dup" if i % 3 == 0 else None)
 
     results = _race(6, work)
-    wins = [r for r in results if isinstance(r, svc.Outcome)]
+    wins = [r for r in results if isinstance(r, actions.Outcome)]
     assert len(wins) == 1, results
     assert all(isinstance(r, Conflict) for r in results if r is not wins[0])
     with Session(fresh_engine) as s:
@@ -571,8 +576,8 @@ def test_overlapping_bulk_actions_change_each_item_once(fresh_engine: Engine) ->
     second = [str(d.id) for d in reversed(deps[3:])]
 
     def work(i: int):
-        return svc.decide_many(sessions=scope, actor=(a, b)[i], queue="deposits", item_ids=(first, second)[i],
-                               action="approve")
+        return _decide_many(scope, actor=(a, b)[i], queue="deposits", item_ids=(first, second)[i],
+                            action="approve")
 
     reports = _race(2, work)
     done = [r["id"] for rep in reports for r in rep.results if r["outcome"] == "done"]
@@ -597,18 +602,18 @@ def test_maker_checker_under_races(fresh_engine: Engine) -> None:
     def approve_as(actors):
         def work(i: int):
             with scope() as s:
-                return svc.decide(s, actor=actors[i], queue="deposits", item_id=str(wd.id), action="approve")
+                return actions.decide(s, actor=actors[i], queue="deposits", item_id=str(wd.id), action="approve")
         return work
 
     results = _race(2, approve_as([a, a]))
-    assert sum(isinstance(r, svc.Outcome) for r in results) == 1
+    assert sum(isinstance(r, actions.Outcome) for r in results) == 1
     assert sum(isinstance(r, NotAllowed) for r in results) == 1, results
     with Session(fresh_engine) as s:
         assert s.get(m.Transaction, wd.id).status == "AWAITING_SECOND_APPROVAL"
         assert cash(s, alice) == Decimal("5000.00")
 
     results = _race(2, approve_as([b, c]))
-    assert sum(isinstance(r, svc.Outcome) for r in results) == 1
+    assert sum(isinstance(r, actions.Outcome) for r in results) == 1
     assert sum(isinstance(r, Conflict) for r in results) == 1, results
     with Session(fresh_engine) as s:
         assert s.get(m.Transaction, wd.id).status == "COMPLETED"
@@ -621,12 +626,12 @@ def test_export_is_formula_safe_and_audited(db: Session) -> None:
     alice = customer(db, email="=hyperlink@evil.test")
     tx(db, alice, amount="10.00")
     tx(db, alice, amount="20.00", currency="EUR", usd="21.00")
-    data = svc.export_csv(db, actor=boss, queue="deposits", filters={"currency": "EUR"})
+    data = export.export_csv(db, actor=boss, queue="deposits", filters={"currency": "EUR"})
     text = data.decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == 1 and rows[0]["email"] == "'=hyperlink@evil.test" and rows[0]["value"] == "$21.00"
     entry = db.execute(sa.select(m.ActivityLog).where(m.ActivityLog.action == "transactions.exported")).scalar_one()
     assert entry.details["rows"] == 1 and entry.details["filters"] == {"currency": "EUR", "sort": "age_asc"}
     with pytest.raises(NotAllowed):
-        svc.export_csv(db, actor=officer(db, "ADMIN"), queue="deposits", filters={})
-    assert svc.count_filtered(db, actor=boss, queue="deposits", filters={}) == 2
+        export.export_csv(db, actor=officer(db, "ADMIN"), queue="deposits", filters={})
+    assert export.count_filtered(db, actor=boss, queue="deposits", filters={}) == 2

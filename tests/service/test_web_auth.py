@@ -19,7 +19,8 @@ with warnings.catch_warnings():  # starlette prefers httpx2; httpx (a Reflex dep
 from dashboard import db as dashboard_db
 from dashboard.config import get_settings
 from dashboard.models import ActiveSession, ActivityLog, User
-from dashboard.web_auth import build_auth_app, safe_next
+from dashboard.web.app import build_auth_app
+from dashboard.web.auth import safe_next
 
 PASSWORD = "web-auth-password-1"
 ORIGIN = "http://localhost:3000"

@@ -31,7 +31,7 @@ from sqlmodel import Session
 
 from dashboard import models as m
 from dashboard.services import auth, totp
-from dashboard.ui.auth_state import SESSION_COOKIE
+from dashboard.core.session_cookie import SESSION_COOKIE
 from tests import factories
 
 PASSWORD = "ui-test-password-123"

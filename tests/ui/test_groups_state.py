@@ -11,9 +11,9 @@ from sqlmodel import Session
 
 import dashboard.dashboard  # noqa: F401  (builds the app and its state tree once per process)
 from dashboard import models as m
-from dashboard.pages.groups import GroupsState
-from dashboard.services import groups as svc
-from dashboard.services.payouts import SANDBOX
+from dashboard.groups import rules
+from dashboard.groups.payouts import SANDBOX
+from dashboard.groups.state import GroupsState
 from tests import factories
 from tests.ui.signin import (
     open_session,
@@ -65,7 +65,7 @@ def counts(engine: Engine) -> tuple:
 def test_officer_sees_own_requests_with_naira_and_progress(app_engine: Engine) -> None:
     mine, other = add_group(app_engine), add_group(app_engine)
     state = as_user(app_engine, mine["people"][1])
-    run_handler(state.load_groups())
+    run_handler(state.load())
     assert state.access_error == "" and state.scope == "own"
     assert [r["id"] for r in state.rows] == [mine["request"]]
     row = state.rows[0]
@@ -78,14 +78,14 @@ def test_officer_sees_own_requests_with_naira_and_progress(app_engine: Engine) -
 def test_request_query_opens_the_request_and_the_requester_cannot_approve(app_engine: Engine) -> None:
     g = add_group(app_engine)
     state = as_user(app_engine, g["people"][0], query={"request": g["request"]})
-    run_handler(state.load_groups())
-    assert state.request_id == g["request"] and state.balance == "₦50,000.00"
-    assert state.actions["can_approve"] == "" and state.actions["why_approve"] == svc.WHY_REQUESTER
+    run_handler(state.load())
+    assert state.open_id == g["request"] and state.balance == "₦50,000.00"
+    assert state.actions["can_approve"] == "" and state.actions["why_approve"] == rules.WHY_REQUESTER
     assert state.actions["why_pay"].startswith("Quorum not met")
     assert {m_["role"] for m_ in state.members} == {"Owner", "Treasurer"}
     before = counts(app_engine)
     events = run_handler(state.approve_request())
-    assert toasted(events, svc.WHY_REQUESTER, "error") and counts(app_engine) == before
+    assert toasted(events, rules.WHY_REQUESTER, "error") and counts(app_engine) == before
 
 
 def test_two_officers_approve_then_pay_and_the_ledger_shows_the_debit(app_engine: Engine) -> None:
@@ -93,15 +93,15 @@ def test_two_officers_approve_then_pay_and_the_ledger_shows_the_debit(app_engine
     g = add_group(app_engine)
     for who in (1, 2):
         state = as_user(app_engine, g["people"][who])
-        run_handler(state.load_groups())
-        run_handler(state.open_request(g["request"]))
+        run_handler(state.load())
+        run_handler(state.open_item(g["request"]))
         events = run_handler(state.approve_request())
         assert toasted(events, "Approv", "success")
-        assert state.actions["why_approve"] == (svc.WHY_APPROVED_ALREADY if who == 1
+        assert state.actions["why_approve"] == (rules.WHY_APPROVED_ALREADY if who == 1
                                                 else "This request is already approved.")
     assert status(app_engine, g["request"]) == "APPROVED"
     assert state.actions["can_pay"] == "yes"
-    run_handler(state.ask_pay())
+    run_handler(state.ask("pay"))
     assert state.pay_open
     events = run_handler(state.confirm_pay())
     assert toasted(events, "Paid ₦12,345.67.", "success") and not state.pay_open
@@ -117,8 +117,8 @@ def test_two_officers_approve_then_pay_and_the_ledger_shows_the_debit(app_engine
 def test_decline_needs_a_reason(app_engine: Engine) -> None:
     g = add_group(app_engine)
     state = as_user(app_engine, g["people"][2], query={"request": g["request"]})
-    run_handler(state.load_groups())
-    run_handler(state.ask_decline())
+    run_handler(state.load())
+    run_handler(state.ask("decline"))
     run_handler(state.submit_decline({"reason": " "}))
     assert "reason" in state.dialog_error and status(app_engine, g["request"]) == "PENDING"
     run_handler(state.submit_decline("junk"))
@@ -131,23 +131,23 @@ def test_decline_needs_a_reason(app_engine: Engine) -> None:
 def test_officer_of_another_group_gets_not_found_for_every_handler(app_engine: Engine) -> None:
     mine, other = add_group(app_engine), add_group(app_engine)
     state = as_user(app_engine, mine["people"][1], query={"request": other["request"]})
-    run_handler(state.load_groups())
-    assert state.request_id == "" and state.request_error == svc.NOT_FOUND and state.summary == {}
-    events = run_handler(state.open_request(other["request"]))
-    assert toasted(events, svc.NOT_FOUND, "error") and state.request_id == ""
+    run_handler(state.load())
+    assert state.open_id == "" and state.item_error == rules.NOT_FOUND and state.summary == {}
+    events = run_handler(state.open_item(other["request"]))
+    assert toasted(events, rules.NOT_FOUND, "error") and state.open_id == ""
     before = counts(app_engine)
-    for call in (state.approve_request, state.confirm_pay, state.ask_decline, state.ask_pay):
+    for call in (state.approve_request, state.confirm_pay, lambda: state.ask("decline"), lambda: state.ask("pay")):
         run_handler(call())
     run_handler(state.submit_decline({"reason": "Trying another group"}))
     assert counts(app_engine) == before and status(app_engine, other["request"]) == "PENDING"
-    run_handler(state.apply_filters({"status": "all", "group": str(other["group"].id)}))
+    run_handler(state.apply_filters({"status": "__all__", "group": str(other["group"].id)}))
     assert state.rows == []
 
 
 def test_officer_removed_after_opening_cannot_act(app_engine: Engine) -> None:
     g = add_group(app_engine)
     state = as_user(app_engine, g["people"][1], query={"request": g["request"]})
-    run_handler(state.load_groups())
+    run_handler(state.load())
     with Session(app_engine) as s:
         s.execute(sa.text("UPDATE group_membership SET removed_at = now() WHERE user_id = :u"), {"u": g["people"][1].id})
         s.commit()
@@ -160,9 +160,9 @@ def test_admin_sees_every_group_read_only(app_engine: Engine) -> None:
     a, b = add_group(app_engine), add_group(app_engine)
     state = page_state(GroupsState)
     sign_in_state(state, app_engine, "ADMIN", path="/groups", query={"request": a["request"]})
-    run_handler(state.load_groups())
+    run_handler(state.load())
     assert state.scope == "all" and {a["request"], b["request"]} <= {r["id"] for r in state.rows}
-    assert state.actions["why_approve"] == svc.WHY_READ_ONLY
+    assert state.actions["why_approve"] == rules.WHY_READ_ONLY
     before = counts(app_engine)
     events = run_handler(state.approve_request())
     assert toasted(events, "You do not have permission to do this.", "error") and counts(app_engine) == before
@@ -172,7 +172,7 @@ def test_staff_treasurer_without_membership_sees_no_group(app_engine: Engine) ->
     add_group(app_engine)
     state = page_state(GroupsState)
     sign_in_state(state, app_engine, "TREASURER", path="/groups")
-    run_handler(state.load_groups())
+    run_handler(state.load())
     assert state.scope == "none" and state.rows == [] and state.access_error == ""
 
 
@@ -180,17 +180,17 @@ def test_roles_without_the_permission_are_refused(app_engine: Engine) -> None:
     for role in ("COMPLIANCE", "SUPPORT", "MANAGER"):
         state = page_state(GroupsState)
         sign_in_state(state, app_engine, role, path="/groups")
-        run_handler(state.load_groups())
+        run_handler(state.load())
         assert state.access_error and state.rows == []
 
 
 def test_bad_inputs_are_refused_clearly(app_engine: Engine) -> None:
     g = add_group(app_engine)
     state = as_user(app_engine, g["people"][1])
-    run_handler(state.load_groups())
+    run_handler(state.load())
     for junk in ({"$ne": None}, ["x"], -1, "'; DROP TABLE users; --", "../../etc/passwd"):
-        events = run_handler(state.open_request(junk))
-        assert toasted(events, "not valid", "error") or toasted(events, svc.NOT_FOUND, "error")
+        events = run_handler(state.open_item(junk))
+        assert toasted(events, "not valid", "error") or toasted(events, rules.NOT_FOUND, "error")
         run_handler(state.set_tab(junk))
         assert state.tab == "open"
         run_handler(state.apply_filters(junk))
@@ -200,5 +200,19 @@ def test_bad_inputs_are_refused_clearly(app_engine: Engine) -> None:
     run_handler(state.apply_filters({"status": "paid"}))  # paid is a history status
     assert "history" in state.filter_error
     run_handler(state.set_tab("history"))
-    run_handler(state.apply_filters({"status": "expired", "group": "all"}))
+    run_handler(state.apply_filters({"status": "expired", "group": "__all__"}))
     assert state.filter_error == "" and state.rows == []
+
+
+def test_the_tab_and_the_filters_are_read_from_and_kept_in_the_url(app_engine: Engine) -> None:
+    g = add_group(app_engine)
+    state = as_user(app_engine, g["people"][1], query={"tab": "history", "status": "declined"})
+    run_handler(state.load())
+    assert state.tab == "history" and state.filters["status"] == "declined" and state.filter_error == ""
+    assert state.rows == [] and state.active_filters == 1
+    assert state._url() == "/groups?tab=history&status=declined"
+    run_handler(state.set_tab("open"))
+    assert state.tab == "open" and state.filters["status"] == "" and [r["id"] for r in state.rows] == [g["request"]]
+    assert state._url() == "/groups"
+    run_handler(state.open_item(g["request"]))
+    assert state._url() == f"/groups?request={g['request']}"

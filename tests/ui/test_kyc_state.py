@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 import dashboard.dashboard  # noqa: F401  (builds the app and its state tree once per process)
 from dashboard import models as m
-from dashboard.pages.kyc import KycState
+from dashboard.kyc.state import KycState
 from tests import factories
 from tests.ui.signin import page_state, present_cookie, run_handler, sign_in_state, toasted
 
@@ -56,18 +56,18 @@ def case_status(engine: Engine, case_id: str) -> str:
 def test_load_shows_the_queue_oldest_first_with_counts(app_engine: Engine) -> None:
     old, new = add_case(app_engine, hours_old=40), add_case(app_engine, hours_old=1)
     state = kyc_state(app_engine)
-    run_handler(state.load_kyc())
+    run_handler(state.load())
     assert [r["id"] for r in state.rows] == [old["id"], new["id"]]
     assert state.rows[0]["sla_state"] == "overdue" and state.overdue == "1"
     assert {c["status"]: c["count"] for c in state.counts}["PENDING"] == "2"
-    assert state.access_error == "" and state.case_id == ""
+    assert state.access_error == "" and state.open_id == ""
 
 
 def test_filters_and_search(app_engine: Engine) -> None:
     a, b = add_case(app_engine), add_case(app_engine)
     state = kyc_state(app_engine)
-    run_handler(state.load_kyc())
-    run_handler(state.apply_filters({"search": b["email"], "status": "all"}))
+    run_handler(state.load())
+    run_handler(state.apply_filters({"search": b["email"], "status": "__all__"}))
     assert [r["id"] for r in state.rows] == [b["id"]] and state.active_filters == 1
     run_handler(state.apply_filters({"search": "", "country": "ZZZ"}))
     assert "Country" in state.filter_error and [r["id"] for r in state.rows] == [b["id"]]
@@ -78,12 +78,12 @@ def test_filters_and_search(app_engine: Engine) -> None:
 
 
 def test_keyset_pages(app_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    from dashboard.pages import kyc as page
+    import dataclasses
 
-    monkeypatch.setattr(page, "PAGE_SIZE", 2)
+    monkeypatch.setattr(KycState, "spec", dataclasses.replace(KycState.spec, page_size=2))
     cases = [add_case(app_engine, hours_old=10 - i) for i in range(5)]
     state = kyc_state(app_engine)
-    run_handler(state.load_kyc())
+    run_handler(state.load())
     assert [r["id"] for r in state.rows] == [c["id"] for c in cases[:2]] and state.has_next
     run_handler(state.next_page())
     assert [r["id"] for r in state.rows] == [c["id"] for c in cases[2:4]] and state.page_number == 2
@@ -98,14 +98,14 @@ def test_keyset_pages(app_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> No
 def test_open_case_claims_it_and_a_url_opens_it_directly(app_engine: Engine) -> None:
     c = add_case(app_engine)
     state = kyc_state(app_engine, query={"case": c["id"]})
-    run_handler(state.load_kyc())
-    assert state.case_id == c["id"] and state.can_decide
+    run_handler(state.load())
+    assert state.open_id == c["id"] and state.can_decide
     assert state.summary["status"] == "UNDER_REVIEW" and state.summary["mine"] == "yes"
     assert state.documents[0]["url"] == f"/_private/kyc/{c['doc']}"
     other = kyc_state(app_engine)
-    run_handler(other.open_case(c["id"]))
-    assert other.case_id == c["id"] and not other.can_decide and "Being reviewed by" in other.case_notice
-    run_handler(other.ask_approve())
+    run_handler(other.open_item(c["id"]))
+    assert other.open_id == c["id"] and not other.can_decide and "Being reviewed by" in other.case_notice
+    run_handler(other.ask("approve"))
     run_handler(other.confirm_approve())
     assert "being reviewed by" in other.dialog_error
     assert case_status(app_engine, c["id"]) == "UNDER_REVIEW"
@@ -114,14 +114,14 @@ def test_open_case_claims_it_and_a_url_opens_it_directly(app_engine: Engine) -> 
 def test_reject_with_a_retry_reason_leaves_the_queue(app_engine: Engine) -> None:
     c = add_case(app_engine)
     state = kyc_state(app_engine)
-    run_handler(state.load_kyc())
-    run_handler(state.open_case(c["id"]))
-    run_handler(state.ask_reject())
-    assert state.reject_open
+    run_handler(state.load())
+    run_handler(state.open_item(c["id"]))
+    run_handler(state.ask("reject"))
+    assert state.dialog == "reject"
     run_handler(state.submit_reject({"reason_code": "", "message": "", "internal_note": ""}))
-    assert "reason" in state.dialog_error and state.reject_open
+    assert "reason" in state.dialog_error and state.dialog == "reject"
     run_handler(state.submit_reject({"reason_code": "GLARE", "message": "", "internal_note": "note"}))
-    assert not state.reject_open and state.summary["status"] == "RESUBMIT_REQUIRED"
+    assert not state.dialog == "reject" and state.summary["status"] == "RESUBMIT_REQUIRED"
     assert c["id"] not in [r["id"] for r in state.rows]
     with Session(app_engine) as session:
         assert session.get(m.User, c["user_id"]).kyc_status == "RESUBMIT_REQUIRED"
@@ -130,31 +130,31 @@ def test_reject_with_a_retry_reason_leaves_the_queue(app_engine: Engine) -> None
 def test_document_decisions_and_approval(app_engine: Engine) -> None:
     c = add_case(app_engine)
     state = kyc_state(app_engine)
-    run_handler(state.open_case(c["id"]))
+    run_handler(state.open_item(c["id"]))
     run_handler(state.ask_reject_document(c["doc"]))
-    assert state.doc_reject_open
+    assert state.dialog == "doc_reject"
     run_handler(state.submit_document_rejection({"doc_reason": ""}))
-    assert state.dialog_error and state.doc_reject_open
-    run_handler(state.set_doc_reject_open(False))
+    assert state.dialog_error and state.dialog == "doc_reject"
+    run_handler(state.dialog_changed(False))
     events = run_handler(state.approve_document(c["doc"]))
     assert toasted(events, "Document approved.") and state.documents[0]["status"] == "APPROVED"
     events = run_handler(state.approve_document(str(uuid.uuid4())))
     assert toasted(events, "That document does not exist.", "error")
-    run_handler(state.ask_approve())
+    run_handler(state.ask("approve"))
     run_handler(state.confirm_approve())
-    assert state.summary["status"] == "APPROVED" and not state.approve_open and not state.can_decide
+    assert state.summary["status"] == "APPROVED" and not state.dialog == "approve" and not state.can_decide
 
 
 def test_four_eyes_in_the_page(app_engine: Engine) -> None:
     c = add_case(app_engine, risk="CRITICAL")
     first = kyc_state(app_engine)
-    run_handler(first.open_case(c["id"]))
+    run_handler(first.open_item(c["id"]))
     run_handler(first.confirm_approve())
     assert first.summary["status"] == "AWAITING_SECOND_REVIEW" and not first.can_decide
     run_handler(first.confirm_approve())  # the same officer again: refused
     assert "different" in first.dialog_error
     second = kyc_state(app_engine)
-    run_handler(second.open_case(c["id"]))
+    run_handler(second.open_item(c["id"]))
     assert second.can_decide
     run_handler(second.confirm_approve())
     assert second.summary["status"] == "APPROVED"
@@ -164,29 +164,28 @@ def test_four_eyes_in_the_page(app_engine: Engine) -> None:
 def test_bad_arguments_give_messages_and_write_nothing(app_engine: Engine, junk: Any) -> None:
     c = add_case(app_engine)
     state = kyc_state(app_engine)
-    run_handler(state.load_kyc())
+    run_handler(state.load())
     before = snapshot(app_engine)
-    run_handler(state.open_case(junk))
+    run_handler(state.open_item(junk))
     run_handler(state.approve_document(junk))
     run_handler(state.ask_reject_document(junk))
     run_handler(state.submit_reject(junk))
     run_handler(state.submit_document_rejection(junk))
     run_handler(state.apply_filters(junk))
-    run_handler(state.set_approve_open(junk))
+    run_handler(state.dialog_changed(junk))
     assert snapshot(app_engine) == before
-    assert state.case_id == "" and not state.approve_open
+    assert state.open_id == "" and not state.dialog == "approve"
     assert c["id"] in [r["id"] for r in state.rows]
 
 
 HANDLER_CALLS = [
-    ("open_case", lambda c: [c["id"]]), ("approve_document", lambda c: [c["doc"]]),
+    ("open_item", lambda c: [c["id"]]), ("approve_document", lambda c: [c["doc"]]),
     ("ask_reject_document", lambda c: [c["doc"]]), ("submit_document_rejection", lambda c: [{"doc_reason": "x"}]),
     ("confirm_approve", lambda c: []), ("submit_reject", lambda c: [{"reason_code": "GLARE"}]),
-    ("release_case", lambda c: []), ("ask_approve", lambda c: []), ("ask_reject", lambda c: []),
-    ("load_kyc", lambda c: []), ("apply_filters", lambda c: [{"search": "x"}]), ("next_page", lambda c: []),
+    ("release_case", lambda c: []), ("ask", lambda c: ["approve"]),
+    ("load", lambda c: []), ("refresh", lambda c: []), ("apply_filters", lambda c: [{"search": "x"}]), ("next_page", lambda c: []),
     ("prev_page", lambda c: []), ("first_page", lambda c: []), ("clear_filters", lambda c: []),
-    ("back_to_queue", lambda c: []), ("set_approve_open", lambda c: [False]), ("set_reject_open", lambda c: [False]),
-    ("set_doc_reject_open", lambda c: [False]),
+    ("close_item", lambda c: []), ("dialog_changed", lambda c: [False]),
 ]
 
 
@@ -199,7 +198,7 @@ def test_every_handler_is_in_this_list() -> None:
 def test_a_wrong_role_changes_nothing(app_engine: Engine, role: str) -> None:
     c = add_case(app_engine)
     state = kyc_state(app_engine, role)
-    state.case_id = c["id"]  # as if the page had a case open
+    state.open_id = c["id"]  # as if the page had a case open
     before = snapshot(app_engine)
     for name, args in HANDLER_CALLS:
         run_handler(getattr(state, name)(*args(c)))

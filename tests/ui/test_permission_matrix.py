@@ -29,7 +29,8 @@ from dashboard.models import ActiveSession, Group, GroupMembership, User
 from dashboard.core.permissions import GROUP_OFFICER, has_permission
 from dashboard.services import totp
 from dashboard.services.auth import hash_token
-from dashboard.ui.auth_state import PUBLIC, SESSION_COOKIE, AuthState, decisions, permission_of
+from dashboard.core.session_cookie import SESSION_COOKIE
+from dashboard.ui.auth_state import PUBLIC, AuthState, decisions, permission_of
 
 # Handlers Reflex itself puts on states; ours are everything else.
 FRAMEWORK_HANDLERS = {"setvar", "set_is_hydrated", "hydrate", "hydrate_and_load"}
@@ -68,7 +69,7 @@ def test_the_walk_finds_the_pages_handlers() -> None:
 @pytest.mark.parametrize(("cls", "name"), HANDLERS, ids=[f"{c.__name__}.{n}" for c, n in HANDLERS])
 def test_every_handler_has_a_permission_decision(cls, name) -> None:
     fn = cls.event_handlers[name].fn
-    assert hasattr(fn, "__permission__"), (
+    assert permission_of(cls, fn) is not None, (
         f"{cls.__name__}.{name} has no permission decision: wrap it in @guarded(Perm.X) or @public()"
     )
 
@@ -200,7 +201,7 @@ CASES = [(cls, name, caller) for cls, name in HANDLERS for caller in CALLERS]
 )
 def test_handler_outcome_matches_the_permission_table(cls, name, caller, tokens, use_matrix_engine) -> None:
     fn = cls.event_handlers[name].fn
-    perm = permission_of(cls, fn)
+    perm = permission_of(cls, fn)  # guarded(SCREEN): the permission of the screen the state declares
     assert perm is not None, f"{cls.__name__}.{name} has no permission decision"
     required = _positional_params(cls, name)
 

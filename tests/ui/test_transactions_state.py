@@ -20,7 +20,9 @@ import dashboard.dashboard  # noqa: F401  (builds the app and its state tree onc
 from dashboard import models as m
 from dashboard.ui import screens as routes
 from dashboard.ui import auth_state as app_state
-from dashboard.pages.transactions import PAGE_SIZE, TransactionsState
+from dashboard.transactions.rules import PAGE_SIZE
+from dashboard.transactions.state import TransactionsState
+from dashboard.ui.forms import ALL
 from tests import factories
 from tests.ui.signin import SignedIn, downloads, page_state, run_handler, sign_in_state, toasted
 
@@ -73,15 +75,15 @@ def audit_count(engine: Engine, action: str) -> int:
 
 
 def form(**given: str) -> dict[str, str]:
-    return {"type": "any", "method": "any", "currency": "", "min_amount": "", "max_amount": "", "user": "",
-            "age": "any", "search": "", "sort": "age_asc", **given}
+    return {"type": ALL, "method": ALL, "currency": "", "min_amount": "", "max_amount": "", "user": "",
+            "age": ALL, "search": "", "sort": "age_asc", **given}
 
 
 # --- reading --------------------------------------------------------------------------------------
 def test_a_treasurer_loads_the_queue_with_counts_as_strings(app_engine: Engine) -> None:
     data = seed(app_engine)
     state, _ = signed(app_engine)
-    run_handler(state.load_transactions())
+    run_handler(state.load())
     assert state.access_error == "" and state.error == "" and not state.loading
     assert [r["reference"] for r in state.rows] == [d.reference for d in data["deps"]] + [data["wd"].reference]
     assert state.counts == {"deposits": "4", "crypto": "0", "gift_cards": "1"}
@@ -92,17 +94,17 @@ def test_a_treasurer_loads_the_queue_with_counts_as_strings(app_engine: Engine) 
 def test_a_compliance_officer_is_refused_and_sees_nothing(app_engine: Engine, decisions) -> None:
     seed(app_engine)
     state, _ = signed(app_engine, "COMPLIANCE")
-    run_handler(state.load_transactions())
-    assert state.access_error and state.rows == [] and decisions == [("TransactionsState.load_transactions", "denied")]
+    run_handler(state.load())
+    assert state.access_error and state.rows == [] and decisions == [("ListState.load", "denied")]
 
 
 def test_an_admin_may_look_but_not_decide_nor_export(app_engine: Engine, decisions) -> None:
     data = seed(app_engine)
     state, _ = signed(app_engine, "ADMIN")
-    run_handler(state.load_transactions())
+    run_handler(state.load())
     assert len(state.rows) == 4
     run_handler(state.open_item(str(data["deps"][0].id)))
-    assert state.detail_open and state.detail["reference"] == data["deps"][0].reference
+    assert state.open_id == str(data["deps"][0].id) and state.detail["reference"] == data["deps"][0].reference
     events = run_handler(state.approve_item())
     assert toasted(events, "You do not have permission to do this.", "error")
     run_handler(state.decline_item({"reason": "nope"}))
@@ -114,16 +116,16 @@ def test_an_admin_may_look_but_not_decide_nor_export(app_engine: Engine, decisio
 def test_the_url_opens_a_tab_and_an_item(app_engine: Engine) -> None:
     data = seed(app_engine)
     state, _ = signed(app_engine, query={"tab": "gift_cards", "item": str(data["gift"].id)})
-    run_handler(state.load_transactions())
+    run_handler(state.load())
     assert state.tab == "gift_cards" and [r["reference"] for r in state.rows] == ["GC-UI-1"]
-    assert state.detail_open and state.detail["proof_url"] == f"/_private/proofs/gift-card/{data['gift'].id}"
+    assert state.open_id == str(data["gift"].id) and state.detail["proof_url"] == f"/_private/proofs/gift-card/{data['gift'].id}"
     assert audit_count(app_engine, "transactions.item_viewed") == 1
 
 
 def test_tabs_filters_and_bad_filter_input(app_engine: Engine) -> None:
     data = seed(app_engine)
     state, _ = signed(app_engine)
-    run_handler(state.load_transactions())
+    run_handler(state.load())
     run_handler(state.apply_filters(form(type="WITHDRAWAL")))
     assert [r["reference"] for r in state.rows] == [data["wd"].reference] and state.active_filters == 1
     for bad, message in ((form(min_amount="-10"), "must not be negative"), (form(max_amount="ten"), "is not an amount"),
@@ -142,7 +144,7 @@ def test_tabs_filters_and_bad_filter_input(app_engine: Engine) -> None:
 def test_keyset_pages_forward_and_back(app_engine: Engine) -> None:
     seed(app_engine, deposits=PAGE_SIZE + 5)
     state, _ = signed(app_engine)
-    run_handler(state.load_transactions())
+    run_handler(state.load())
     first = [r["reference"] for r in state.rows]
     assert len(first) == PAGE_SIZE and state.has_next and not state.has_prev
     run_handler(state.next_page())
@@ -157,7 +159,7 @@ def test_keyset_pages_forward_and_back(app_engine: Engine) -> None:
 def test_approve_and_decline_from_the_detail_panel(app_engine: Engine) -> None:
     data = seed(app_engine)
     state, _ = signed(app_engine)
-    run_handler(state.load_transactions())
+    run_handler(state.load())
     events = run_handler(state.approve_item())
     assert toasted(events, "Open an item first.", "error")
 
@@ -187,7 +189,7 @@ def test_open_item_with_junk_gives_a_message(app_engine: Engine) -> None:
     state, _ = signed(app_engine)
     for junk in ("../../etc/passwd", {"$ne": None}, -1, str(uuid.uuid4())):
         events = run_handler(state.open_item(junk))
-        assert toast_error(events) and not state.detail_open
+        assert toast_error(events) and state.open_id == "" and state.detail == {}
 
 
 def toast_error(events: list[Any]) -> bool:
@@ -199,7 +201,7 @@ def toast_error(events: list[Any]) -> bool:
 def test_bulk_approve_confirms_count_and_total_and_reports_per_item(app_engine: Engine) -> None:
     data = seed(app_engine)
     state, _ = signed(app_engine)
-    run_handler(state.load_transactions())
+    run_handler(state.load())
     events = run_handler(state.open_bulk("approve"))
     assert toasted(events, "Select at least one item first.", "error")
     for d in data["deps"][:2]:
@@ -226,7 +228,7 @@ def test_bulk_approve_confirms_count_and_total_and_reports_per_item(app_engine: 
 def test_bulk_decline_needs_a_reason(app_engine: Engine) -> None:
     data = seed(app_engine)
     state, _ = signed(app_engine)
-    run_handler(state.load_transactions())
+    run_handler(state.load())
     run_handler(state.select_page(True))
     assert state.selected_count == 4
     run_handler(state.open_bulk("decline"))
@@ -242,7 +244,7 @@ def test_bulk_decline_needs_a_reason(app_engine: Engine) -> None:
 def test_export_downloads_a_formula_safe_csv_and_is_audited(app_engine: Engine) -> None:
     seed(app_engine)
     state, _ = signed(app_engine)
-    run_handler(state.load_transactions())
+    run_handler(state.load())
     events = run_handler(state.export_csv())
     (name, content), = downloads(events)
     assert name.startswith("pending-deposits-") and name.endswith(".csv")

@@ -9,6 +9,8 @@ from typing import Any
 import reflex as rx
 
 from dashboard.ui.components.data_table import filter_bar, labelled, pager
+from dashboard.ui.components.layout import layout
+from dashboard.ui.components.page import error_callout, page_header
 from dashboard.ui.forms import ALL
 
 
@@ -16,15 +18,20 @@ def _control_id(prefix: str, name: str) -> str:
     return f"{prefix}-filter-{name.replace('_', '-')}"
 
 
-def filter_select(state: Any, prefix: str, name: str, label_text: str, items: list[tuple[str, str]],
+def filter_select(state: Any, prefix: str, name: str, label_text: str, items: list[tuple[str, str]] | rx.Var,
                   width: str = "11rem", all_text: str = "All") -> rx.Component:
-    """A select of ``(value, text)`` items with an "All" item; shows the applied value."""
+    """A select of ``(value, text)`` items with an "All" item; shows the applied value. ``items`` may
+    be a Var (a list of ``[value, text]`` pairs) when the choices depend on the state."""
     control_id = _control_id(prefix, name)
+    if isinstance(items, rx.Var):
+        options = [rx.foreach(items, lambda o: rx.select.item(o[1], value=o[0]))]
+    else:
+        options = [rx.select.item(t, value=v) for v, t in items]
     return labelled(
         label_text,
         rx.select.root(
             rx.select.trigger(width=width, id=control_id),
-            rx.select.content(rx.select.item(all_text, value=ALL), *[rx.select.item(t, value=v) for v, t in items]),
+            rx.select.content(rx.select.item(all_text, value=ALL), *options),
             name=name,
             default_value=rx.cond(state.filters[name] != "", state.filters[name], ALL),
         ),
@@ -43,25 +50,30 @@ def filter_input(state: Any, prefix: str, name: str, label_text: str, placeholde
     )
 
 
-def filter_form(state: Any, prefix: str, *controls: rx.Component, aria_label: str) -> rx.Component:
+def filter_form(state: Any, prefix: str, *controls: rx.Component, aria_label: str, apply_test_id: str = "",
+                error_test_id: str = "", after_buttons: rx.Component | None = None) -> rx.Component:
     """The controls, Apply and Clear in a form submitted to ``state.apply_filters``; a refused filter
-    is shown under it (``{prefix}-filter-error``)."""
+    is shown under it (``{prefix}-filter-error``). A screen whose browser tests name the Apply button
+    or the message otherwise passes ``apply_test_id`` / ``error_test_id``; ``after_buttons`` is drawn
+    beside Clear (e.g. how many filters are active)."""
     return rx.form(
         filter_bar(
             *controls,
             rx.hstack(
                 rx.button(rx.icon("filter", size=14), "Apply", type="submit", loading=state.loading,
-                          custom_attrs={"data-testid": f"{prefix}-apply"}),
+                          custom_attrs={"data-testid": apply_test_id or f"{prefix}-apply"}),
                 rx.button("Clear", type="button", on_click=state.clear_filters, variant="soft", color_scheme="gray",
                           custom_attrs={"data-testid": f"{prefix}-clear"}),
+                *([after_buttons] if after_buttons is not None else []),
                 spacing="2",
+                align="center",
             ),
             test_id=f"{prefix}-filters",
         ),
         rx.cond(state.filter_error != "",
                 rx.callout.root(rx.callout.icon(rx.icon("triangle_alert")), rx.callout.text(state.filter_error),
                                 color_scheme="red", variant="surface", size="1", role="alert", margin_bottom="1rem",
-                                custom_attrs={"data-testid": f"{prefix}-filter-error"})),
+                                custom_attrs={"data-testid": error_test_id or f"{prefix}-filter-error"})),
         on_submit=state.apply_filters,
         reset_on_submit=False,
         no_validate=True,
@@ -77,3 +89,21 @@ def list_pager(state: Any, prefix: str) -> rx.Component:
                                                      color_scheme="gray", size="2"))
     return pager(label=state.page_label, has_prev=state.has_prev, has_next=state.has_next, on_prev=state.prev_page,
                  on_next=state.next_page, loading=state.loading, extra=first, test_id=f"{prefix}-pager")
+
+
+def list_screen(state: Any, list_view: rx.Component, item_view: rx.Component,
+                *header_actions: rx.Component) -> rx.Component:
+    """A list screen's page: the shell, the screen's title, what failed, and either the open item, a
+    spinner while it opens, or the list."""
+    screen = state.screen
+    return layout(
+        page_header(screen.title, screen.summary, *header_actions),
+        rx.cond(state.error != "", error_callout(state.error)),
+        rx.cond(state.item_error != "", error_callout(state.item_error)),
+        rx.cond(
+            state.open_id != "",
+            item_view,
+            rx.cond(state.item_loading, rx.center(rx.spinner(size="3"), padding="3rem"), list_view),
+        ),
+        active=screen.route,
+    )

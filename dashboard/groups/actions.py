@@ -1,0 +1,165 @@
+"""Group withdrawal decisions (issue 8): approve, decline, pay out. One transaction each.
+
+Each action locks the request row (``SELECT ... FOR UPDATE``), so concurrent clicks are applied one by
+one and each sees the previous one's result, and checks on that row, after ``@requires``:
+
+- the actor is a current officer of the request's group (else "not found", as for a missing id;
+  ADMIN holds no ``GROUPS_APPROVE``: read-only);
+- the requester cannot approve (also the trigger ``approval_not_by_requester``); one approval per
+  officer (``uq_approval_withdrawal_id_approver``); expired requests cannot be approved or paid;
+- approvals reaching ``approvals_required`` make the request APPROVED; only current officers count;
+- a decline by any officer, with a reason, ends the request (PENDING, or APPROVED with no payout in
+  flight or done);
+- a payout re-checks quorum, expiry and the *available* balance (balance minus payouts still in
+  flight) under the group's balance-row lock, upserts the one ``payout`` row
+  (``uq_payout_withdrawal_id``) and calls the provider with a reference stable per attempt; the
+  outcome is written by ``effects.apply_result`` (a FAILED outcome is committed, not raised).
+
+Every change writes the audit entry and the outbox event in the same transaction, and a status-history
+row whenever a status changes (an approval that does not reach the quorum is audited and emitted only).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from dashboard.core.actor import Actor
+from dashboard.core.errors import Conflict, NotAllowed
+from dashboard.core.permissions import Perm, requires
+from dashboard.groups import effects
+from dashboard.groups.access import acting_request, counting_approvals
+from dashboard.groups.balances import available_kobo
+from dashboard.groups.effects import PayoutOutcome
+from dashboard.groups.payouts import PENDING, SUCCESS, PayoutProvider, default_provider
+from dashboard.groups.rules import (
+    WHY_APPROVED_ALREADY,
+    WHY_BALANCE,
+    WHY_PAYOUT_IN_FLIGHT,
+    WHY_QUORUM,
+    WHY_REQUESTER,
+    WS,
+    is_expired,
+    naira,
+    parse_reason,
+    utcnow,
+    why_already,
+)
+from dashboard.models.enums import ReviewableEntity
+from dashboard.services.history import record_status_change
+
+
+@dataclass(frozen=True)
+class ApproveResult:
+    approvals: int
+    required: int
+    status: str
+
+
+@requires(Perm.GROUPS_APPROVE)
+def approve(session: Session, *, actor: Actor, request_id: Any) -> ApproveResult:
+    row = acting_request(session, actor, request_id)
+    now = utcnow()
+    if row.status != WS.PENDING:
+        raise Conflict(why_already(row.status))
+    if row.requested_by == actor.user_id:
+        raise NotAllowed(WHY_REQUESTER)
+    if is_expired(row.expires_at, now):
+        raise Conflict("This request has expired and can no longer be approved.")
+    inserted = session.execute(
+        sa.text("INSERT INTO approval (id, withdrawal_id, approver_user_id, created_at) VALUES (:id, :w, :u, now()) "
+                "ON CONFLICT ON CONSTRAINT uq_approval_withdrawal_id_approver DO NOTHING RETURNING id"),
+        {"id": uuid.uuid4(), "w": row.id, "u": actor.user_id},  # now(): the transaction's time, as history's
+    ).first()
+    if inserted is None:
+        raise Conflict(WHY_APPROVED_ALREADY)
+    count = counting_approvals(session, row.id)
+    required = int(row.approvals_required)
+    effects.record(session, actor=actor, row=row, action="group.withdrawal.approve",
+                   event="group.withdrawal.approval_added",
+                   description=f"Approved withdrawal {naira(row.amount_kobo)} ({count} of {required})",
+                   before={"approvals": count - 1}, after={"approvals": count, "required": required})
+    status = row.status
+    if count >= required:
+        effects.set_status(session, row, WS.APPROVED, actor, approved_at=now)
+        effects.record(session, actor=actor, row=row, action="group.withdrawal.approved",
+                       event="group.withdrawal.approved",
+                       description=f"Quorum reached ({count} of {required}): withdrawal approved",
+                       before={"status": row.status}, after={"status": WS.APPROVED.value, "approvals": count})
+        status = WS.APPROVED.value
+    return ApproveResult(count, required, str(status))
+
+
+@requires(Perm.GROUPS_APPROVE)
+def decline(session: Session, *, actor: Actor, request_id: Any, reason: Any) -> None:
+    text_reason = parse_reason(reason)
+    row = acting_request(session, actor, request_id)
+    if row.status not in (WS.PENDING, WS.APPROVED):
+        raise Conflict(why_already(row.status))
+    payout = session.execute(sa.text("SELECT status FROM payout WHERE withdrawal_id = :w"), {"w": row.id}).scalar()
+    if payout in (PENDING, SUCCESS):
+        raise Conflict("A payout is in progress for this request; it cannot be declined now.")
+    effects.set_status(session, row, WS.DECLINED, actor, reason=text_reason, declined_by=actor.user_id,
+                       decline_reason=text_reason)
+    effects.record(session, actor=actor, row=row, action="group.withdrawal.decline", event="group.withdrawal.declined",
+                   description=f"Declined withdrawal {naira(row.amount_kobo)}", before={"status": row.status},
+                   after={"status": WS.DECLINED.value, "reason": text_reason})
+
+
+@requires(Perm.GROUPS_APPROVE)
+def execute_payout(session: Session, *, actor: Actor, request_id: Any,
+                   provider: PayoutProvider | None = None) -> PayoutOutcome:
+    """Pay an APPROVED request once. A FAILED outcome is committed (recovery row), not raised."""
+    provider = provider or default_provider()
+    row = acting_request(session, actor, request_id)
+    now = utcnow()
+    if row.status == WS.PAID:
+        raise Conflict("This request has already been paid.")
+    if row.status != WS.APPROVED:
+        raise Conflict(f"{WHY_QUORUM}: only approved requests can be paid.")
+    required = int(row.approvals_required)
+    count = counting_approvals(session, row.id)
+    if count < required:
+        raise Conflict(f"{WHY_QUORUM}: {count} of {required} approvals from current officers.")
+    if is_expired(row.expires_at, now):
+        raise Conflict("This request has expired; decline it and raise a new one.")
+    account_id = effects.group_account(session, row.group_id)
+    session.execute(sa.text("INSERT INTO group_balances (group_id) VALUES (:g) ON CONFLICT DO NOTHING"),
+                    {"g": row.group_id})
+    # the balance row's lock serialises the payouts of one group
+    available = available_kobo(session, row.group_id, excluding=row.id, lock=True)
+    if available < int(row.amount_kobo):
+        raise Conflict(f"{WHY_BALANCE}: the group has {naira(available)} available for "
+                       f"{naira(row.amount_kobo)}.")
+    existing = session.execute(sa.text("SELECT * FROM payout WHERE withdrawal_id = :w FOR UPDATE"),
+                               {"w": row.id}).first()
+    if existing is not None and existing.status == SUCCESS:
+        raise Conflict("This request has already been paid.")
+    if existing is not None and existing.status == PENDING and existing.provider_reference:
+        raise Conflict(WHY_PAYOUT_IN_FLIGHT)
+    if existing is None:
+        payout_id, attempt = uuid.uuid4(), 1
+        session.execute(
+            sa.text("INSERT INTO payout (id, withdrawal_id, provider, amount_kobo, beneficiary, status, attempts, "
+                    "executed_by, created_at, updated_at) VALUES (:id, :w, :p, :a, CAST(:b AS jsonb), 'PENDING', 1, "
+                    ":u, :now, :now)"),
+            {"id": payout_id, "w": row.id, "p": provider.name, "a": row.amount_kobo,
+             "b": effects.as_json(row.beneficiary), "u": actor.user_id, "now": now})
+        record_status_change(session, entity_type=ReviewableEntity.PAYOUT, entity_id=payout_id, from_status=None,
+                             to_status=PENDING, actor=actor)
+    else:
+        payout_id, attempt = existing.id, int(existing.attempts) + 1
+        session.execute(sa.text("UPDATE payout SET status = 'PENDING', attempts = :n, executed_by = :u, "
+                                "updated_at = :now WHERE id = :id"),
+                        {"n": attempt, "u": actor.user_id, "now": now, "id": payout_id})
+        if existing.status != PENDING:
+            record_status_change(session, entity_type=ReviewableEntity.PAYOUT, entity_id=payout_id,
+                                 from_status=existing.status, to_status=PENDING, actor=actor, reason="Retried")
+    result = provider.send(reference=f"WDR-{row.id}-{attempt}", amount_kobo=int(row.amount_kobo),
+                           beneficiary=dict(row.beneficiary or {}))
+    return effects.apply_result(session, actor=actor, row=row, payout_id=payout_id, result=result,
+                                account_id=account_id, attempt=attempt)

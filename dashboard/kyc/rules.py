@@ -1,0 +1,213 @@
+"""KYC review: the vocabulary (statuses, reasons taxonomy, limits) and the parsing of untrusted input.
+
+No database and no Reflex: queries.py and actions.py build on it, state.py and view.py read its limits.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from dashboard.core.errors import InvalidInput
+from dashboard.models.enums import (
+    OPEN_VERIFICATION_STATUSES,
+    IdDocumentType,
+    KycDocumentType,
+    KycStatus,
+    RiskLevel,
+    VerificationStatus,
+)
+
+V = VerificationStatus
+OPEN = tuple(s.value for s in OPEN_VERIFICATION_STATUSES)
+HIGH_RISK = (RiskLevel.HIGH.value, RiskLevel.CRITICAL.value)
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 100
+MAX_SEARCH = 100
+MAX_MESSAGE = 1000
+MAX_NOTE = 2000
+MAX_DOC_REASON = 500
+DEFAULT_SLA_HOURS = 24
+DEFAULT_CLAIM_MINUTES = 30
+TIMELINE_LIMIT = 100
+AGGREGATE = "kyc_verification"
+
+# What users.kyc_status shows for a verification status (as the seed does).
+USER_STATUS = {
+    V.PENDING: KycStatus.PENDING,
+    V.UNDER_REVIEW: KycStatus.UNDER_REVIEW,
+    V.AWAITING_SECOND_REVIEW: KycStatus.UNDER_REVIEW,
+    V.APPROVED: KycStatus.APPROVED,
+    V.REJECTED: KycStatus.REJECTED,
+    V.RESUBMIT_REQUIRED: KycStatus.RESUBMIT_REQUIRED,
+}
+
+DOCUMENT_LABELS = {"ID_FRONT": "ID front", "ID_BACK": "ID back", "SELFIE": "Selfie",
+                   "PROOF_OF_ADDRESS": "Proof of address", "WEALTH_STATEMENT": "Wealth statement"}
+
+# Files the document route may send, by the type stored with the document; anything else is refused.
+SERVABLE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "application/pdf"})
+
+
+# --- the rejection taxonomy ------------------------------------------------------------------------
+RETRY = "RETRY"  # the customer may submit again: RESUBMIT_REQUIRED
+FINAL = "FINAL"  # no further submission: REJECTED
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    kind: str  # RETRY or FINAL
+    title: str  # what the officer picks from
+    message: str  # the default text the customer sees
+    document: str | None = None  # the document at fault, marked REJECTED with the case
+
+    @property
+    def outcome(self) -> str:
+        return V.RESUBMIT_REQUIRED.value if self.kind == RETRY else V.REJECTED.value
+
+
+_REASONS = (
+    Reason("IMAGE_BLURRY", RETRY, "Image is blurry",
+           "The photo of your document is blurry. Please upload a sharper image.", KycDocumentType.ID_FRONT),
+    Reason("GLARE", RETRY, "Glare hides part of the document",
+           "Part of your document is hidden by glare. Please retake the photo.", KycDocumentType.ID_FRONT),
+    Reason("BACK_UNREADABLE", RETRY, "Back of the document unreadable",
+           "The back of your document is unreadable. Please upload it again.", KycDocumentType.ID_BACK),
+    Reason("NAME_MISMATCH", RETRY, "Name differs from the profile",
+           "The name on your document does not match your profile.", KycDocumentType.ID_FRONT),
+    Reason("ADDRESS_PROOF_TOO_OLD", RETRY, "Proof of address too old",
+           "Your proof of address must be less than three months old.", KycDocumentType.PROOF_OF_ADDRESS),
+    Reason("SELFIE_UNCLEAR", RETRY, "Selfie unclear",
+           "Your selfie is too dark. Please retake it in good light.", KycDocumentType.SELFIE),
+    Reason("DOCUMENT_EXPIRED", FINAL, "Document expired",
+           "The identity document you submitted has expired.", KycDocumentType.ID_FRONT),
+    Reason("DOCUMENT_TAMPERED", FINAL, "Document tampered with",
+           "We could not verify the authenticity of your document.", KycDocumentType.ID_FRONT),
+    Reason("FACE_MISMATCH", FINAL, "Selfie does not match the document",
+           "Your selfie does not match the photo on your document.", KycDocumentType.SELFIE),
+    Reason("SANCTIONS_MATCH", FINAL, "Sanctions match",
+           "We are unable to offer you an account at this time.", None),
+    Reason("UNSUPPORTED_DOCUMENT", FINAL, "Document type not accepted",
+           "This type of document is not accepted for your country of residence.", KycDocumentType.ID_FRONT),
+)
+REASONS: dict[str, Reason] = {r.code: r for r in _REASONS}
+
+
+
+# --- small parsers -----------------------------------------------------------------------------------
+def parse_id(value: Any, what: str = "case") -> uuid.UUID:
+    """A UUID from untrusted input (text only); ``InvalidInput`` otherwise."""
+    if isinstance(value, uuid.UUID):
+        return value
+    if not isinstance(value, str) or not 32 <= len(value.strip()) <= 36:
+        raise InvalidInput(f"That {what} id is not valid.")
+    try:
+        return uuid.UUID(value.strip())
+    except ValueError:
+        raise InvalidInput(f"That {what} id is not valid.") from None
+
+
+def _text(value: Any, name: str, limit: int, *, required: bool = False) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise InvalidInput(f"{name}: expected text.")
+    value = value.strip()
+    if required and not value:
+        raise InvalidInput(f"{name}: required.")
+    if len(value) > limit:
+        raise InvalidInput(f"{name}: at most {limit} characters.")
+    if any(ord(c) < 32 and c not in "\n\t" for c in value):
+        raise InvalidInput(f"{name}: contains control characters.")
+    return value
+
+
+ASSIGNED_CHOICES = ("", "me", "unassigned")
+FILTER_KEYS = ("status", "country", "document_type", "risk_level", "assigned", "date_from", "date_to", "search")
+_COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    status: str = ""
+    country: str = ""
+    document_type: str = ""
+    risk_level: str = ""
+    assigned: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    search: str = ""
+
+    def active(self) -> int:
+        return sum(1 for k in FILTER_KEYS if getattr(self, k) not in ("", None))
+
+
+def _choice(raw: Mapping[str, Any], key: str, allowed: tuple[str, ...], name: str) -> str:
+    value = _text(raw.get(key), name, 40)
+    if value in ("", "all", "ALL"):
+        return ""
+    if value not in allowed:
+        raise InvalidInput(f"{name}: not a valid choice.")
+    return value
+
+
+def _date(raw: Mapping[str, Any], key: str, name: str) -> date | None:
+    value = _text(raw.get(key), name, 10)
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"{name}: use a date like 2025-01-31.") from None
+
+
+def parse_filters(raw: Any) -> QueueFilters:
+    """Validate the filter form (all text). Unknown keys are ignored."""
+    if raw is None:
+        return QueueFilters()
+    if isinstance(raw, QueueFilters):
+        return raw
+    if not isinstance(raw, Mapping):
+        raise InvalidInput("The filters could not be read.")
+    country = _text(raw.get("country"), "Country", 2).upper()
+    if country and not _COUNTRY_RE.match(country):
+        raise InvalidInput("Country: a two-letter code such as GB.")
+    date_from = _date(raw, "date_from", "Submitted from")
+    date_to = _date(raw, "date_to", "Submitted to")
+    if date_from and date_to and date_from > date_to:
+        raise InvalidInput("Submitted from: must not be after the end date.")
+    return QueueFilters(
+        status=_choice(raw, "status", OPEN, "Status"),
+        country=country,
+        document_type=_choice(raw, "document_type", tuple(t.value for t in IdDocumentType), "Document type"),
+        risk_level=_choice(raw, "risk_level", tuple(r.value for r in RiskLevel) + ("NONE",), "Risk level"),
+        assigned=_choice(raw, "assigned", ASSIGNED_CHOICES[1:], "Assigned"),
+        date_from=date_from,
+        date_to=date_to,
+        search=" ".join(_text(raw.get("search"), "Search", MAX_SEARCH).split()),
+    )
+
+
+
+def _age_text(hours: float) -> str:
+    if hours < 1:
+        return f"{max(int(hours * 60), 0)} min"
+    if hours < 48:
+        return f"{int(hours)} h"
+    return f"{int(hours // 24)} d"
+
+
+def _sla(age_hours: float, sla_hours: int) -> tuple[str, str]:
+    left = sla_hours - age_hours
+    if left < 0:
+        return "overdue", f"Overdue by {_age_text(-left)}"
+    if left < sla_hours * 0.25:
+        return "due_soon", f"{_age_text(left)} left"
+    return "on_time", f"{_age_text(left)} left"
+
+
