@@ -15,8 +15,8 @@ from sqlmodel import Session
 from dashboard.bench.harness import percentile
 from dashboard.core.actor import Actor
 from dashboard.db import make_engine
-from dashboard.services.audit import verify_chain
-from dashboard.services.audit_query import list_entries
+from dashboard.audit.queries import list_entries
+from dashboard.audit.verify import verify_chain
 
 
 def bench_scenarios(session: Any) -> dict[str, dict[str, Any]]:
@@ -69,14 +69,14 @@ def _timed_pages(session: Any, officer: Actor, filters: dict[str, Any], after_se
 def run_audit_bench(url: str, *, runs: int = 30, verify: bool = True, out: Any = None) -> int:
     """Print the verify time and the audit page's first-page timings (median / p95 over ``runs``)."""
     out = out or sys.stdout
-    officer = Actor(user_id=None, email="bench@staff.example", role="ADMIN")
+    officer = Actor.system("cli")
     engine = make_engine(url, pool_size=1, max_overflow=0)
     try:
         with Session(engine) as session:
             total = session.execute(text("SELECT count(*) FROM activity_logs")).scalar_one()
             print(f"activity_logs: {total:,} rows", file=out)
             if verify:
-                result = verify_chain(session)
+                result = verify_chain(session, actor=officer)
                 print(f"verify: {result.summary()}", file=out)
             print(f"{'first page of 50':<36} {'median ms':>10} {'p95 ms':>8} {'rows':>5}  2nd page ms", file=out)
             for name, filters in bench_scenarios(session).items():

@@ -18,7 +18,7 @@ import psycopg
 from psycopg.copy import QueuedLibpqWriter
 
 from dashboard.db import to_libpq_url
-from dashboard.services.audit import AUDIT_CHAIN_LOCK, HASHED_FIELDS, canonical
+from dashboard.audit.chain import AUDIT_CHAIN_LOCK, HASHED_FIELDS, canonical
 
 MAX_FILL_ROWS = 20_000_000
 

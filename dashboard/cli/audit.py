@@ -17,7 +17,8 @@ import psycopg
 from dashboard.bench.audit_fill import MAX_FILL_ROWS, fill_synthetic
 from dashboard.cli.args import positive_int
 from dashboard.db import resolve_database_url, to_libpq_url
-from dashboard.services.audit import verify_chain
+from dashboard.audit.verify import verify_chain
+from dashboard.core.actor import Actor
 
 
 def row_count(text: str) -> int:
@@ -36,7 +37,7 @@ def cmd_verify(url: str, *, batch: int = 20_000, out: Any = None) -> int:
     out = out or sys.stdout
     with psycopg.connect(to_libpq_url(url)) as conn:
         conn.read_only = True
-        result = verify_chain(conn, batch=batch)
+        result = verify_chain(conn, actor=Actor.system("cli"), batch=batch)
         conn.rollback()
     print(f"rows checked: {result.rows_checked:,}", file=out)
     print(f"time: {result.elapsed:.2f} s", file=out)

@@ -24,7 +24,8 @@ from dashboard.core.errors import Conflict
 from dashboard.groups.payouts import FAILED, PENDING, SUCCESS, ProviderResult
 from dashboard.groups.rules import WS, naira, utcnow
 from dashboard.models.enums import ReviewableEntity
-from dashboard.services import audit, outbox
+from dashboard.audit import chain as audit
+from dashboard.services import outbox
 from dashboard.services.history import record_status_change
 
 

@@ -23,7 +23,7 @@ from dashboard.kyc.rules import (
 )
 from dashboard.models import ComplianceRecord, KycDocument, KycVerification, User
 from dashboard.models.enums import DocumentStatus, KycStatus, ReviewableEntity, label
-from dashboard.services import audit
+from dashboard.audit import chain as audit
 from dashboard.services.history import record_status_change
 from dashboard.services.notifications import notify
 from dashboard.services.outbox import emit

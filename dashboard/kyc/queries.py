@@ -23,7 +23,7 @@ from dashboard.kyc.rules import (
 )
 from dashboard.models import ComplianceRecord, KycDocument, KycVerification, Settings, StatusHistory, User
 from dashboard.models.enums import KycDocumentType, ReviewableEntity, label
-from dashboard.services import audit
+from dashboard.audit import chain as audit
 
 CURSOR = (datetime, uuid.UUID)  # the queue's keyset: (submitted_at, id)
 

@@ -13,7 +13,7 @@ from dashboard.core.errors import InvalidInput
 from dashboard.core.permissions import Perm, requires
 from dashboard.portfolios.queries import ClientDetail, Overview, client_detail, overview
 from dashboard.portfolios.rules import CHARTS, DEFAULT_RANGE, OVERVIEW_CHARTS, ZERO, iso_days
-from dashboard.services import audit
+from dashboard.audit import chain as audit
 
 
 def _overview_frame(chart: str, ov: Overview):

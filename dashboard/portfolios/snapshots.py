@@ -28,7 +28,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import Date
 from sqlmodel import Session
 
-from dashboard.services import audit
+from dashboard.audit import chain as audit
 from dashboard.core.actor import Actor
 from dashboard.core.errors import InvalidInput
 

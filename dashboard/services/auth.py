@@ -50,7 +50,8 @@ from dashboard.config import get_settings
 from dashboard.models import ActiveSession, GroupMembership, User
 from dashboard.models.enums import GROUP_OFFICER_ROLES, STAFF_ROLES, Role, TwoFactorMethod
 from dashboard.core.permissions import GROUP_OFFICER
-from dashboard.services import audit, passwords, totp
+from dashboard.audit import chain as audit
+from dashboard.services import passwords, totp
 from dashboard.core.actor import Actor
 from dashboard.services.crypto import DecryptionError
 from dashboard.core.errors import Conflict, InvalidInput, NotAuthenticated

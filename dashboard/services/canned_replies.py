@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from dashboard.models import CannedReply
 from dashboard.core.permissions import Perm
-from dashboard.services import audit
+from dashboard.audit import chain as audit
 from dashboard.core.actor import Actor
 from dashboard.core.errors import Conflict, NotFound
 from dashboard.services.support import MAX_MESSAGE, _require, _text, parse_id

@@ -24,7 +24,8 @@ from sqlmodel import Session, select
 from dashboard.models import ActiveSession, User
 from dashboard.models.enums import STAFF_ROLES, Platform, Role, TwoFactorMethod, label
 from dashboard.core.permissions import Perm, has_permission
-from dashboard.services import audit, auth, passwords, totp
+from dashboard.audit import chain as audit
+from dashboard.services import auth, passwords, totp
 from dashboard.core.actor import Actor
 from dashboard.core.errors import Conflict, InvalidInput, NotAllowed, NotAuthenticated, NotFound
 

@@ -50,7 +50,7 @@ from dashboard.models.enums import (
     label,
 )
 from dashboard.core.permissions import Perm
-from dashboard.services import audit
+from dashboard.audit import chain as audit
 from dashboard.core.actor import Actor
 from dashboard.core.errors import Conflict, InvalidInput, NotAllowed, NotAuthenticated, NotFound
 from dashboard.services.history import record_status_change

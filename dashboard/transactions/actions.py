@@ -44,7 +44,7 @@ from dashboard.models import Settings, User, Wallet
 from dashboard.models.enums import (
     CryptoTxStatus, GiftCardOrderStatus, KycStatus, TransactionStatus, TransactionType, label,
 )
-from dashboard.services import audit
+from dashboard.audit import chain as audit
 from dashboard.services.history import record_status_change
 from dashboard.services.notifications import notify
 from dashboard.services.outbox import emit

@@ -17,8 +17,8 @@ from sqlmodel import Session
 from dashboard.core.actor import Actor
 from dashboard.core.listing import Page
 from dashboard.core.permissions import Perm, requires
-from dashboard.services import audit
-from dashboard.services.audit_query import neutralise_formulas
+from dashboard.audit import chain as audit
+from dashboard.audit.export import neutralise_formulas
 from dashboard.transactions.queue_sql import count_query, read_page
 from dashboard.transactions.rules import (
     AUDIT_TARGET, EXPORT_CHUNK, MAX_EXPORT_ROWS, QUEUE_LABELS, filters_of, parse_queue,

@@ -26,7 +26,7 @@ from dashboard.models import (
     ComplianceRecord, CryptoTransaction, GiftCard, Holding, Portfolio, StatusHistory, Transaction, User, Wallet,
 )
 from dashboard.models.enums import AssetType, label
-from dashboard.services import audit
+from dashboard.audit import chain as audit
 from dashboard.transactions.queue_sql import read_page, spec
 from dashboard.transactions.rules import (
     AUDIT_TARGET, ENTITY, HISTORY_LIMIT, MAX_PAGE_SIZE, MODEL, NOT_FOUND, PAGE_SIZE, PENDING, QUEUE_TYPES, RECENT_LIMIT,

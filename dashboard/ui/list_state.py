@@ -55,6 +55,10 @@ class ListSpec:
     item_noun: str = "Rows"
     order_note: str = ""
     page_size: int = PAGE_SIZE
+    max_filter: int = MAX_FILTER  # the longest filter value accepted (form and URL)
+    # False: the filters and the open item live in the state only (kept between visits) and the URL is
+    # left alone, for a screen whose URL parameters mean something else (the audit log's record timeline)
+    in_url: bool = True
 
 
 class ListState(rx.State, mixin=True):
@@ -186,8 +190,10 @@ class ListState(rx.State, mixin=True):
             params[self.spec.item_param] = self.open_id
         return self.screen.route + (f"?{urlencode(params)}" if params else "")
 
-    def _sync_url(self) -> rx.event.EventSpec:
+    def _sync_url(self) -> rx.event.EventSpec | None:
         """Keep the address bar in step (a link can be shared and reloaded) without a navigation."""
+        if not self.spec.in_url:
+            return None
         url = json.dumps(self._url())
         return rx.call_script(f"window.history.replaceState(window.history.state, '', {url})")
 
@@ -196,7 +202,7 @@ class ListState(rx.State, mixin=True):
         wanted = {key: "" for key in self.spec.filter_keys}
         for key in self.spec.filter_keys:
             value = params.get(key, "")
-            if isinstance(value, str) and len(value) <= MAX_FILTER:
+            if isinstance(value, str) and len(value) <= self.spec.max_filter:
                 wanted[key] = value.strip()
         return wanted
 
@@ -204,9 +210,13 @@ class ListState(rx.State, mixin=True):
     @guarded(SCREEN, opens_page=True)
     async def load(self):
         """Page load: filters and the open item from the URL, then the first page."""
-        self._restore_screen_params(self.router.url.query_parameters)
-        wanted = self._filters_from_url()
-        item = self.router.url.query_parameters.get(self.spec.item_param, "")
+        params = self.router.url.query_parameters
+        self._restore_screen_params(params)
+        if self.spec.in_url:
+            wanted = self._filters_from_url()
+            item = params.get(self.spec.item_param, "")
+        else:
+            wanted, item = {key: self.filters.get(key, "") for key in self.spec.filter_keys}, ""
         self._forget_item()
         try:
             self.active_filters = self._count_filters(wanted)
@@ -231,7 +241,7 @@ class ListState(rx.State, mixin=True):
     @guarded(SCREEN)
     async def apply_filters(self, form_data: Any):
         try:  # an unreadable form or a refused filter: the message goes under the filter bar
-            wanted = form_fields(form_data, self.spec.filter_keys, max_length=MAX_FILTER)
+            wanted = form_fields(form_data, self.spec.filter_keys, max_length=self.spec.max_filter)
             active = self._count_filters(wanted)
         except InvalidInput as exc:
             self.filter_error = str(exc)

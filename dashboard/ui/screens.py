@@ -66,8 +66,8 @@ GROUPS_SCREEN = Screen(GROUPS, "Group approvals", "users", "Sign off group treas
                        "dashboard.groups.view:groups_page",
                        "dashboard.groups.state:GroupsState.load")
 AUDIT_SCREEN = Screen(AUDIT, "Audit log", "scroll-text", "Every back-office action, tamper-evident.", Perm.AUDIT_VIEW,
-                      "dashboard.pages.audit:audit_page",
-                      "dashboard.pages.audit:AuditState.load_audit", "records")
+                      "dashboard.audit.view:audit_page",
+                      "dashboard.audit.state:AuditState.load", "records")
 STAFF_SCREEN = Screen(STAFF, "Staff & sessions", "user-cog", "Staff accounts, roles and active sessions.",
                       Perm.STAFF_MANAGE, "dashboard.pages.staff:staff_page",
                       "dashboard.pages.staff:StaffState.load_staff", "records")

@@ -16,12 +16,14 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 import dashboard.dashboard  # noqa: F401  (builds the app and its state tree once per process)
+from dashboard.audit import chain as audit
+from dashboard.audit import state as audit_state
+from dashboard.audit.rules import PAGE_SIZE
+from dashboard.audit.state import AuditState
+from dashboard.core.actor import Actor
 from dashboard.ui import auth_state as app_state
 from dashboard.ui import screens as routes
-from dashboard.pages import audit as audit_page
-from dashboard.pages.audit import PAGE_SIZE, AuditState
-from dashboard.services import audit
-from dashboard.core.actor import Actor
+from dashboard.ui.list_state import ListState
 from tests.ui.signin import (
     SignedIn,
     downloads,
@@ -85,7 +87,7 @@ def audit_page_state(engine: Engine, role: str = "ADMIN", query: dict[str, str] 
 
 
 def load(state: AuditState) -> list[Any]:
-    return run_handler(state.load_audit())
+    return run_handler(state.load())
 
 
 def filters(**given: str) -> dict[str, str]:
@@ -93,7 +95,7 @@ def filters(**given: str) -> dict[str, str]:
 
 
 def actions(state: AuditState) -> list[str]:
-    return [e["action"] for e in state.entries]
+    return [e["action"] for e in state.rows]
 
 
 def logged(engine: Engine, action: str) -> list[dict[str, Any]]:
@@ -113,17 +115,17 @@ def test_load_lists_the_log_newest_first_with_the_chain_summary(app_db: Engine) 
 
     assert state.error == "" and state.access_error == "" and state.loading is False
     assert actions(state) == ["jobs.snapshot", "staff.role_changed", "kyc.approved", "staff.created"]
-    role_change = state.entries[1]
+    role_change = state.rows[1]
     assert role_change["actor"] == "grace@staff.test" and role_change["actor_role"] == "ADMIN"
     assert role_change["target"] == f"user {USER_ID}"
     assert role_change["changes"] == "role: TREASURER → MANAGER"
     assert role_change["when"].endswith(" UTC")
-    assert state.entries[0]["actor"] == "system"
-    assert all(isinstance(v, str) for e in state.entries for v in e.values())
+    assert state.rows[0]["actor"] == "system"
+    assert all(isinstance(v, str) for e in state.rows for v in e.values())
     assert "before" not in role_change, "the JSON stays on the server until an entry is opened"
-    assert state.chain["rows"] == "4" and state.chain["head_seq"] == state.entries[0]["seq"]
+    assert state.chain["rows"] == "4" and state.chain["head_seq"] == state.rows[0]["seq"]
     assert state.page_label == "Page 1 · 4 entries, newest first"
-    assert not state.has_older and not state.has_newer
+    assert not state.has_next and not state.has_prev
 
 
 def test_filters_by_actor_action_prefix_target_and_dates(app_db: Engine) -> None:
@@ -144,13 +146,13 @@ def test_filters_by_actor_action_prefix_target_and_dates(app_db: Engine) -> None
     assert actions(state) == ["staff.role_changed", "staff.created"]
 
     run_handler(state.apply_filters(filters(date_from=TODAY.isoformat(), date_to=TODAY.isoformat())))
-    assert len(state.entries) == 4
+    assert len(state.rows) == 4
 
     run_handler(state.apply_filters(filters(date_from=(TODAY + timedelta(days=1)).isoformat())))
-    assert state.entries == [] and state.page_label == "No entries match"
+    assert state.rows == [] and state.page_label == "No entries match"
 
     run_handler(state.clear_filters())
-    assert len(state.entries) == 4 and state.active_filters == 0 and state.filters == filters()
+    assert len(state.rows) == 4 and state.active_filters == 0 and state.filters == filters()
 
 
 @pytest.mark.parametrize(
@@ -162,21 +164,22 @@ def test_filters_by_actor_action_prefix_target_and_dates(app_db: Engine) -> None
         (filters(target_id=str(USER_ID)), "Record id: choose the record type (target_type) as well"),
         (filters(target_type="Users; DROP"), "Record type: 'users; drop' is not a record type"),
         (filters(action="DROP TABLE"), "Action: 'drop table' is not an action"),
-        (filters(actor={"$ne": ""}), "Actor: expected text, got dict"),  # type: ignore[arg-type]
-        ("actor=cora", "The filters could not be read."),
-        (None, "The filters could not be read."),
+        (filters(actor={"$ne": ""}), "The form could not be read: expected text."),  # type: ignore[arg-type]
+        ("actor=cora", "The form could not be read."),
+        (None, "The form could not be read."),
+        (filters(actor="x" * 256), "Actor: at most 255 characters"),
     ],
 )
 def test_a_bad_filter_is_named_and_the_list_stays(app_db: Engine, form: Any, message: str) -> None:
     write_log(app_db)
     state, _ = audit_page_state(app_db)
     load(state)
-    shown = list(state.entries)
+    shown = list(state.rows)
 
     run_handler(state.apply_filters(form))
 
     assert message in state.filter_error
-    assert state.entries == shown and state.filters == filters() and state.active_filters == 0
+    assert state.rows == shown and state.filters == filters() and state.active_filters == 0
 
 
 def test_other_form_keys_are_ignored(app_db: Engine) -> None:
@@ -196,37 +199,37 @@ def test_keyset_pages_older_and_newer(app_db: Engine) -> None:
     state, _ = audit_page_state(app_db)
     load(state)
 
-    first = [e["seq"] for e in state.entries]
-    assert len(first) == PAGE_SIZE and state.has_older and not state.has_newer
+    first = [e["seq"] for e in state.rows]
+    assert len(first) == PAGE_SIZE and state.has_next and not state.has_prev
 
-    run_handler(state.older_page())
-    second = [e["seq"] for e in state.entries]
-    assert len(second) == PAGE_SIZE and state.has_newer and state.has_older and state.page_number == 2
+    run_handler(state.next_page())
+    second = [e["seq"] for e in state.rows]
+    assert len(second) == PAGE_SIZE and state.has_prev and state.has_next and state.page_number == 2
     assert int(second[0]) < int(first[-1])
 
-    run_handler(state.older_page())
-    third = [e["seq"] for e in state.entries]
-    assert len(third) == 10 and not state.has_older and state.page_number == 3
+    run_handler(state.next_page())
+    third = [e["seq"] for e in state.rows]
+    assert len(third) == 10 and not state.has_next and state.page_number == 3
     assert actions(state)[-4:] == ["jobs.snapshot", "staff.role_changed", "kyc.approved", "staff.created"]
 
-    run_handler(state.newer_page())
-    assert [e["seq"] for e in state.entries] == second and state.page_number == 2
+    run_handler(state.prev_page())
+    assert [e["seq"] for e in state.rows] == second and state.page_number == 2
 
-    run_handler(state.newer_page())
-    assert [e["seq"] for e in state.entries] == first and not state.has_newer and state.page_number == 1
+    run_handler(state.prev_page())
+    assert [e["seq"] for e in state.rows] == first and not state.has_prev and state.page_number == 1
 
-    run_handler(state.older_page())
-    run_handler(state.newest_page())
-    assert [e["seq"] for e in state.entries] == first and state.page_number == 1
+    run_handler(state.next_page())
+    run_handler(state.first_page())
+    assert [e["seq"] for e in state.rows] == first and state.page_number == 1
 
 
 def test_opening_an_entry_shows_its_data_as_text(app_db: Engine) -> None:
     write_log(app_db)
     state, _ = audit_page_state(app_db)
     load(state)
-    kyc = next(e for e in state.entries if e["action"] == "kyc.approved")
+    kyc = next(e for e in state.rows if e["action"] == "kyc.approved")
 
-    run_handler(state.open_entry(kyc["seq"]))
+    run_handler(state.open_item(kyc["seq"]))
 
     assert state.detail_open is True
     detail = state.detail
@@ -240,16 +243,26 @@ def test_opening_an_entry_shows_its_data_as_text(app_db: Engine) -> None:
     assert state.detail_open is False
 
 
-@pytest.mark.parametrize("seq", [{"seq": 1}, None, True, "999999", "x" * 50, ["1"]])
-def test_opening_an_unknown_entry_says_so(app_db: Engine, seq: Any) -> None:
+@pytest.mark.parametrize(
+    ("seq", "message"),
+    [
+        ("999999", "This entry is not on the page any more."),
+        ("x" * 50, "This entry is not on the page any more."),
+        ({"seq": 1}, "That id is not valid."),
+        (None, "That id is not valid."),
+        (True, "That id is not valid."),
+        (["1"], "That id is not valid."),
+    ],
+)
+def test_opening_an_unknown_entry_says_so(app_db: Engine, seq: Any, message: str) -> None:
     write_log(app_db)
     state, _ = audit_page_state(app_db)
     load(state)
 
-    events = run_handler(state.open_entry(seq))
+    events = run_handler(state.open_item(seq))
 
-    assert toasted(events, "This entry is not on the page any more.", "error")
-    assert state.detail_open is False and state.detail == {}
+    assert toasted(events, message, "error")
+    assert state.detail_open is False and state.detail == {} and state.open_id == ""
 
 
 def test_a_records_timeline_opens_from_the_url(app_db: Engine) -> None:
@@ -260,8 +273,8 @@ def test_a_records_timeline_opens_from_the_url(app_db: Engine) -> None:
 
     assert [e["action"] for e in state.timeline] == ["staff.role_changed", "staff.created"]
     assert state.timeline_label == f"user {USER_ID}" and state.timeline_error == ""
-    assert len(state.entries) == 4, "the log itself is still shown below"
-    run_handler(state.open_entry(state.timeline[1]["seq"]))
+    assert len(state.rows) == 4, "the log itself is still shown below"
+    run_handler(state.open_item(state.timeline[1]["seq"]))
     assert state.detail["action"] == "staff.created"
 
 
@@ -281,7 +294,7 @@ def test_a_bad_timeline_url_gets_a_clear_message(app_db: Engine, query: dict[str
     load(state)
 
     assert message in state.timeline_error
-    assert state.timeline == [] and len(state.entries) == 4
+    assert state.timeline == [] and len(state.rows) == 4
 
 
 def test_export_downloads_the_filtered_log_and_is_audited(app_db: Engine) -> None:
@@ -334,26 +347,33 @@ def test_only_one_verification_runs_at_a_time(app_db: Engine) -> None:
     state, _ = audit_page_state(app_db)
     load(state)
 
-    assert audit_page._verify_lock.acquire(blocking=False)
+    assert audit_state._verify_lock.acquire(blocking=False)
     try:
         events = run_handler(state.verify_chain())
     finally:
-        audit_page._verify_lock.release()
+        audit_state._verify_lock.release()
 
     assert toasted(events, "A verification is already running on this server.", "warning")
     assert state.verify_ok == "" and state.verifying is False
 
 
 # --- who may call what ------------------------------------------------------------------------------
+def _decided(name: str) -> str:
+    """How the guard names a handler in its decisions (the shared list handlers are ListState's)."""
+    return f"{'ListState' if name in vars(ListState) else 'AuditState'}.{name}"
+
+
 def _every_handler_call() -> dict[str, Callable[[AuditState], Any]]:
     return {
-        "load_audit": lambda s: s.load_audit(),
+        "load": lambda s: s.load(),
         "apply_filters": lambda s: s.apply_filters(filters(actor="cora")),
         "clear_filters": lambda s: s.clear_filters(),
-        "older_page": lambda s: s.older_page(),
-        "newer_page": lambda s: s.newer_page(),
-        "newest_page": lambda s: s.newest_page(),
-        "open_entry": lambda s: s.open_entry("1"),
+        "next_page": lambda s: s.next_page(),
+        "prev_page": lambda s: s.prev_page(),
+        "first_page": lambda s: s.first_page(),
+        "refresh": lambda s: s.refresh(),
+        "open_item": lambda s: s.open_item("1"),
+        "close_item": lambda s: s.close_item(),
         "set_detail_open": lambda s: s.set_detail_open(False),
         "verify_chain": lambda s: s.verify_chain(),
         "export_csv": lambda s: s.export_csv(),
@@ -365,7 +385,7 @@ def test_the_state_offers_exactly_these_handlers_with_these_permissions() -> Non
     assert public == set(_every_handler_call()) | {"setvar"}
     for name in public - {"setvar"}:
         wanted = "audit.export" if name == "export_csv" else "audit.view"
-        assert getattr(AuditState, name).fn.__permission__ == wanted, name
+        assert app_state.permission_of(AuditState, getattr(AuditState, name).fn) == wanted, name
 
 
 def test_compliance_may_read_verify_and_export(app_db: Engine, decisions) -> None:
@@ -374,7 +394,7 @@ def test_compliance_may_read_verify_and_export(app_db: Engine, decisions) -> Non
 
     for name, call in _every_handler_call().items():
         run_handler(call(state))
-        assert decisions[-1] == (f"AuditState.{name}", "allowed"), name
+        assert decisions[-1] == (_decided(name), "allowed"), name
     assert len(logged(app_db, "audit.export")) == 1
 
 
@@ -385,11 +405,11 @@ def test_every_handler_is_denied_to_other_roles(app_db: Engine, decisions, role:
 
     for name, call in _every_handler_call().items():
         events = run_handler(call(state))
-        assert decisions[-1] == (f"AuditState.{name}", "denied"), name
+        assert decisions[-1] == (_decided(name), "denied"), name
         assert toasted(events, "You do not have permission to do this.", "error"), name
         assert downloads(events) == []
 
-    assert state.entries == [] and state.detail == {} and state.chain == {} and state.verify_message == ""
+    assert state.rows == [] and state.detail == {} and state.chain == {} and state.verify_message == ""
     assert state.access_error == "You do not have permission to do this."
     assert logged(app_db, "audit.export") == []
 
@@ -401,6 +421,6 @@ def test_without_a_session_every_handler_sends_to_sign_in(app_db: Engine, decisi
 
     for name, call in _every_handler_call().items():
         events = run_handler(call(state))
-        assert decisions[-1] == (f"AuditState.{name}", "unauthenticated"), name
+        assert decisions[-1] == (_decided(name), "unauthenticated"), name
         assert redirected_to(events) == [f"{routes.LOGIN}?next={routes.AUDIT}"], name
-    assert state.entries == [] and logged(app_db, "audit.export") == []
+    assert state.rows == [] and logged(app_db, "audit.export") == []
