@@ -23,7 +23,7 @@ from sqlmodel import Session
 
 from dashboard.bench import PAGE_SIZE, Scenario, run_scenario
 from dashboard.models import SupportMessage, SupportTicket, User
-from dashboard.services import support
+from dashboard.support import sql as support
 
 
 def _agent(session: Session) -> dict[str, Any]:
