@@ -21,7 +21,7 @@ from sqlmodel import Session
 
 from dashboard.bench.harness import PAGE_SIZE, Scenario, scenario_group
 from dashboard.models import SupportMessage, SupportTicket, User
-from dashboard.services import support
+from dashboard.support import sql as support
 
 
 def _agent(session: Session) -> dict[str, Any]:

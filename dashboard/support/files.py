@@ -9,7 +9,7 @@ from sqlmodel import Session
 from dashboard.core.actor import Actor
 from dashboard.core.permissions import Perm, requires
 from dashboard.core.storage import ServedFile
-from dashboard.services.support import attachment_file
+from dashboard.support.queries import attachment_file
 
 # shown in the browser; every other served type (plain text) comes as a download
 INLINE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "application/pdf"})

@@ -110,6 +110,9 @@ class ListState(rx.State, mixin=True):
     def _restore_screen_params(self, params: Mapping[str, Any]) -> None:
         """Page load: take back what ``_screen_params`` wrote (before the filters are read)."""
 
+    async def _closing_item(self, item_id: str) -> None:
+        """The officer closed the open item (``close_item``): e.g. drop their presence on it."""
+
     # --- the mechanism --------------------------------------------------------------------------------
     @rx.var
     def has_prev(self) -> bool:
@@ -256,10 +259,12 @@ class ListState(rx.State, mixin=True):
             return
         yield self._sync_url()
 
-    @guarded(SCREEN)
-    async def clear_filters(self):
-        self.filters = {key: "" for key in self.spec.filter_keys}
-        self.active_filters = 0
+    async def _filter_by(self, wanted: dict[str, str]):
+        """Show the first page filtered by exactly ``wanted`` (the other filters cleared), with the form
+        and the URL in step: Clear, or a preset such as a count card. Refuses an invalid ``wanted``."""
+        filters = {key: wanted.get(key, "") for key in self.spec.filter_keys}
+        self.active_filters = self._count_filters(filters) if any(filters.values()) else 0
+        self.filters = filters
         self.filter_error = ""
         self.filters_key += 1
         self._reset_pages()
@@ -267,6 +272,11 @@ class ListState(rx.State, mixin=True):
         yield
         await self._read("")
         yield self._sync_url()
+
+    @guarded(SCREEN)
+    async def clear_filters(self):
+        async for event in self._filter_by({}):
+            yield event
 
     @guarded(SCREEN)
     async def next_page(self):
@@ -315,8 +325,11 @@ class ListState(rx.State, mixin=True):
 
     @guarded(SCREEN)
     async def close_item(self):
+        leaving = self.open_id
         self._forget_item()
         self.loading = True
         yield
+        if leaving:
+            await self._closing_item(leaving)
         await self._reload()
         yield self._sync_url()

@@ -60,8 +60,8 @@ PORTFOLIOS_SCREEN = Screen(PORTFOLIOS, "Portfolios", "chart-pie", "Customers' ho
                            Perm.PORTFOLIOS_VIEW, "dashboard.portfolios.view:portfolios_page",
                            "dashboard.portfolios.state:PortfoliosState.load_portfolios")
 SUPPORT_SCREEN = Screen(SUPPORT, "Support inbox", "inbox", "Answer and route customer tickets.", Perm.SUPPORT_VIEW,
-                        "dashboard.pages.support:support_page",
-                        "dashboard.pages.support:SupportState.load_support")
+                        "dashboard.support.view:support_page",
+                        "dashboard.support.state:SupportState.load")
 GROUPS_SCREEN = Screen(GROUPS, "Group approvals", "users", "Sign off group treasury withdrawals.", Perm.GROUPS_VIEW,
                        "dashboard.groups.view:groups_page",
                        "dashboard.groups.state:GroupsState.load")

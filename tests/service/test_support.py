@@ -3,9 +3,11 @@ canned replies, presence, concurrency and bad input."""
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,8 +17,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from dashboard import models as m
-from dashboard.services import canned_replies as canned
-from dashboard.services import support
+from dashboard.support import actions, queries, rules
 from dashboard.core.actor import Actor
 from dashboard.core.errors import (
     Conflict,
@@ -77,9 +78,9 @@ def test_inbox_shows_open_and_in_progress_latest_first_with_counts(db: Session) 
     old = ticket(db, hours_old=30)
     new = ticket(db, hours_old=1, status="IN_PROGRESS", assigned_to_id=me.user_id)
     ticket(db, hours_old=3, status="CLOSED", closed_at=NOW)
-    page = support.list_inbox(db, actor=me)
+    page = queries.list_inbox(db, actor=me)
     assert [r["id"] for r in page.rows] == [str(new.id), str(old.id)]
-    assert page.counts == {"OPEN": 1, "IN_PROGRESS": 1, "RESOLVED": 0, "CLOSED": 1, "mine": 1, "unassigned": 1}
+    assert page.extra["counts"] == {"OPEN": 1, "IN_PROGRESS": 1, "RESOLVED": 0, "CLOSED": 1, "mine": 1, "unassigned": 1}
     first = page.rows[1]
     assert first["unread"] == "yes" and first["sla_state"] == "overdue" and first["assignee"] == ""
     assert page.rows[0]["assignee"] == me.email
@@ -89,10 +90,10 @@ def test_first_response_target_depends_on_priority(db: Session) -> None:
     me = agent(db)
     urgent = ticket(db, hours_old=2, priority="URGENT")
     low = ticket(db, hours_old=2, priority="LOW")
-    rows = {r["id"]: r for r in support.list_inbox(db, actor=me).rows}
+    rows = {r["id"]: r for r in queries.list_inbox(db, actor=me).rows}
     assert rows[str(urgent.id)]["sla_state"] == "overdue"
     assert rows[str(low.id)]["sla_state"] == "on_time"
-    state, text = support.first_response("HIGH", "IN_PROGRESS", NOW - timedelta(hours=5), NOW - timedelta(hours=4),
+    state, text = rules.first_response("HIGH", "IN_PROGRESS", NOW - timedelta(hours=5), NOW - timedelta(hours=4),
                                          NOW)
     assert state == "met" and text.startswith("Answered in")
 
@@ -106,7 +107,7 @@ def test_filters_mine_unassigned_status_priority_category_and_search(db: Session
     c = ticket(db, status="RESOLVED", subject="Withdrawal delayed")
 
     def ids(**filters: str) -> set[str]:
-        return {r["id"] for r in support.list_inbox(db, actor=me, filters=filters).rows}
+        return {r["id"] for r in queries.list_inbox(db, actor=me, filters=filters).rows}
 
     assert ids(view="mine") == {str(a.id)}
     assert ids(view="unassigned") == {str(b.id)}
@@ -124,7 +125,7 @@ def test_filters_mine_unassigned_status_priority_category_and_search(db: Session
                                      {"search": "x" * 101}, "junk", {"category": ["KYC"]}])
 def test_bad_filters_are_refused(db: Session, filters: Any) -> None:
     with pytest.raises(InvalidInput):
-        support.list_inbox(db, actor=agent(db), filters=filters)
+        queries.list_inbox(db, actor=agent(db), filters=filters)
 
 
 def test_keyset_pages_cover_every_ticket_once(db: Session) -> None:
@@ -132,32 +133,32 @@ def test_keyset_pages_cover_every_ticket_once(db: Session) -> None:
     made = {str(ticket(db, hours_old=h).id) for h in range(1, 8)}
     seen, cursor = [], None
     while True:
-        page = support.list_inbox(db, actor=me, after=cursor, limit=3)
+        page = queries.list_inbox(db, actor=me, after=cursor, limit=3)
         seen += [r["id"] for r in page.rows]
         if not page.next_cursor:
             break
         cursor = page.next_cursor
     assert len(seen) == len(set(seen)) == 7 and set(seen) == made
     with pytest.raises(InvalidInput):
-        support.list_inbox(db, actor=me, after="garbage")
+        queries.list_inbox(db, actor=me, after="garbage")
 
 
 def test_reading_needs_support_view(db: Session) -> None:
     for role in ("COMPLIANCE", "TREASURER", "MANAGER"):
         with pytest.raises(NotAllowed):
-            support.list_inbox(db, actor=agent(db, role))
+            queries.list_inbox(db, actor=agent(db, role))
     with pytest.raises(NotAuthenticated):
-        support.list_inbox(db, actor=None)  # type: ignore[arg-type]
-    assert support.list_inbox(db, actor=agent(db, "ADMIN")).rows == []
+        queries.list_inbox(db, actor=None)  # type: ignore[arg-type]
+    assert queries.list_inbox(db, actor=agent(db, "ADMIN")).rows == []
 
 
 # --- thread ------------------------------------------------------------------------------------------
 def test_open_thread_shows_customer_card_messages_and_notes_apart_and_marks_read(db: Session) -> None:
     me, other = agent(db), agent(db)
     row = ticket(db, text="<script>alert(1)</script>")
-    support.reply(db, actor=other, ticket_id=str(row.id), body="Checked the ledger", seen_others=1, internal=True)
+    actions.reply(db, actor=other, ticket_id=str(row.id), body="Checked the ledger", seen_others=1, internal=True)
     factories.transaction(db, db.get(m.User, row.user_id))
-    view = support.open_thread(db, actor=me, ticket_id=str(row.id))
+    view = queries.open_thread(db, actor=me, ticket_id=str(row.id))
     assert [x["text"] for x in view.messages] == ["<script>alert(1)</script>"]
     assert [x["text"] for x in view.notes] == ["Checked the ledger"]
     assert view.customer["kyc_status"] == "APPROVED" and view.customer["account_type"] == "Stock"
@@ -165,14 +166,14 @@ def test_open_thread_shows_customer_card_messages_and_notes_apart_and_marks_read
     assert view.seen_others == 2  # the customer's message and the other agent's note
     db.refresh(row)
     assert row.staff_read_at is not None
-    assert support.list_inbox(db, actor=me).rows[0]["unread"] == ""
+    assert queries.list_inbox(db, actor=me).rows[0]["unread"] == ""
     assert count(db, m.ActivityLog, m.ActivityLog.action == "support.ticket_read") == 1
 
 
 def test_admin_reads_without_marking_read_or_presence(db: Session) -> None:
     admin = agent(db, "ADMIN")
     row = ticket(db)
-    view = support.open_thread(db, actor=admin, ticket_id=str(row.id))
+    view = queries.open_thread(db, actor=admin, ticket_id=str(row.id))
     assert not view.can_reply
     db.refresh(row)
     assert row.staff_read_at is None and count(db, m.TicketPresence) == 0
@@ -181,14 +182,14 @@ def test_admin_reads_without_marking_read_or_presence(db: Session) -> None:
 @pytest.mark.parametrize("bad", ["nope", str(uuid.uuid4()), 42, None, {"$ne": 1}])
 def test_unknown_or_bad_ticket_ids(db: Session, bad: Any) -> None:
     with pytest.raises((InvalidInput, NotFound)):
-        support.open_thread(db, actor=agent(db), ticket_id=bad)
+        queries.open_thread(db, actor=agent(db), ticket_id=bad)
 
 
 # --- replies and notes -------------------------------------------------------------------------------
 def test_reply_sets_timestamps_status_notifies_and_audits(db: Session) -> None:
     me = agent(db)
     row = ticket(db)
-    msg = support.reply(db, actor=me, ticket_id=str(row.id), body="  We are on it.  ", seen_others=1)
+    msg = actions.reply(db, actor=me, ticket_id=str(row.id), body="  We are on it.  ", seen_others=1)
     db.refresh(row)
     assert msg.message == "We are on it." and not msg.is_internal and msg.sender_role == "SUPPORT"
     assert row.status == "IN_PROGRESS" and row.last_reply_at is not None
@@ -199,7 +200,7 @@ def test_reply_sets_timestamps_status_notifies_and_audits(db: Session) -> None:
     assert count(db, m.ActivityLog, m.ActivityLog.action == "support.replied") == 1
     assert count(db, m.StatusHistory, m.StatusHistory.entity_id == row.id) == 1
     first = row.first_response_at
-    support.reply(db, actor=me, ticket_id=str(row.id), body="Second", seen_others=1)
+    actions.reply(db, actor=me, ticket_id=str(row.id), body="Second", seen_others=1)
     db.refresh(row)
     assert row.first_response_at == first and row.last_reply_at >= first
 
@@ -207,7 +208,7 @@ def test_reply_sets_timestamps_status_notifies_and_audits(db: Session) -> None:
 def test_internal_note_is_stored_apart_and_never_reaches_the_customer(db: Session) -> None:
     me = agent(db)
     row = ticket(db)
-    support.reply(db, actor=me, ticket_id=str(row.id), body="VIP, keep it formal", seen_others=0, internal=True)
+    actions.reply(db, actor=me, ticket_id=str(row.id), body="VIP, keep it formal", seen_others=0, internal=True)
     db.refresh(row)
     assert row.status == "OPEN" and row.last_reply_at is None and row.first_response_at is None
     assert count(db, m.Notification) == 0 and count(db, m.OutboxEvent) == 0
@@ -221,13 +222,13 @@ def test_bad_replies_write_nothing(db: Session, body: Any) -> None:
     row = ticket(db)
     before = writes(db)
     with pytest.raises(InvalidInput):
-        support.reply(db, actor=me, ticket_id=str(row.id), body=body, seen_others=1)
+        actions.reply(db, actor=me, ticket_id=str(row.id), body=body, seen_others=1)
     assert writes(db) == before
 
 
 def test_a_reply_of_exactly_10000_characters_is_accepted(db: Session) -> None:
     row = ticket(db)
-    msg = support.reply(db, actor=agent(db), ticket_id=str(row.id), body="y" * 10_000, seen_others=1)
+    msg = actions.reply(db, actor=agent(db), ticket_id=str(row.id), body="y" * 10_000, seen_others=1)
     assert len(msg.message) == 10_000
 
 
@@ -235,55 +236,55 @@ def test_reply_to_unknown_ticket_or_with_bad_position(db: Session) -> None:
     me = agent(db)
     before = writes(db)
     with pytest.raises(NotFound):
-        support.reply(db, actor=me, ticket_id=str(uuid.uuid4()), body="hello", seen_others=0)
+        actions.reply(db, actor=me, ticket_id=str(uuid.uuid4()), body="hello", seen_others=0)
     with pytest.raises(InvalidInput):
-        support.reply(db, actor=me, ticket_id=str(ticket(db).id), body="hello", seen_others="1")
+        actions.reply(db, actor=me, ticket_id=str(ticket(db).id), body="hello", seen_others="1")
     assert writes(db)[1:] == before[1:]
 
 
 def test_reply_is_refused_when_the_thread_moved_on(db: Session) -> None:
     me, other = agent(db), agent(db)
     row = ticket(db)
-    seen = support.open_thread(db, actor=me, ticket_id=str(row.id)).seen_others
-    support.reply(db, actor=other, ticket_id=str(row.id), body="I answered first", seen_others=1)
+    seen = queries.open_thread(db, actor=me, ticket_id=str(row.id)).seen_others
+    actions.reply(db, actor=other, ticket_id=str(row.id), body="I answered first", seen_others=1)
     before = writes(db)
     with pytest.raises(Conflict, match="1 new message"):
-        support.reply(db, actor=me, ticket_id=str(row.id), body="Duplicate answer", seen_others=seen)
+        actions.reply(db, actor=me, ticket_id=str(row.id), body="Duplicate answer", seen_others=seen)
     assert writes(db) == before
     customer_writes(db, row)
-    view = support.open_thread(db, actor=me, ticket_id=str(row.id))
+    view = queries.open_thread(db, actor=me, ticket_id=str(row.id))
     assert [x["text"] for x in view.messages][-2:] == ["I answered first", "Any update?"]
-    support.reply(db, actor=me, ticket_id=str(row.id), body="Now I have read it", seen_others=view.seen_others)
+    actions.reply(db, actor=me, ticket_id=str(row.id), body="Now I have read it", seen_others=view.seen_others)
 
 
 def test_reply_to_a_closed_ticket_is_refused_but_notes_are_allowed(db: Session) -> None:
     me = agent(db)
     row = ticket(db, status="CLOSED", closed_at=NOW)
     with pytest.raises(Conflict, match="closed"):
-        support.reply(db, actor=me, ticket_id=str(row.id), body="hi", seen_others=1)
-    support.reply(db, actor=me, ticket_id=str(row.id), body="note", seen_others=1, internal=True)
+        actions.reply(db, actor=me, ticket_id=str(row.id), body="hi", seen_others=1)
+    actions.reply(db, actor=me, ticket_id=str(row.id), body="note", seen_others=1, internal=True)
 
 
 def test_writing_needs_support_reply(db: Session) -> None:
     row = ticket(db)
     for role in ("ADMIN", "COMPLIANCE", "MANAGER"):
         with pytest.raises(NotAllowed):
-            support.reply(db, actor=agent(db, role), ticket_id=str(row.id), body="hi", seen_others=1)
+            actions.reply(db, actor=agent(db, role), ticket_id=str(row.id), body="hi", seen_others=1)
         with pytest.raises(NotAllowed):
-            support.change(db, actor=agent(db, role), ticket_id=str(row.id), field_name="status", value="RESOLVED",
+            actions.change(db, actor=agent(db, role), ticket_id=str(row.id), field_name="status", value="RESOLVED",
                            expected="OPEN")
         with pytest.raises(NotAllowed):
-            canned.create(db, actor=agent(db, role), title="t", body="b")
+            actions.create_canned(db, actor=agent(db, role), title="t", body="b")
 
 
 # --- ticket changes ----------------------------------------------------------------------------------
 def test_status_changes_close_and_reopen(db: Session) -> None:
     me = agent(db)
     row = ticket(db)
-    support.change(db, actor=me, ticket_id=str(row.id), field_name="status", value="CLOSED", expected="OPEN")
+    actions.change(db, actor=me, ticket_id=str(row.id), field_name="status", value="CLOSED", expected="OPEN")
     db.refresh(row)
     assert row.status == "CLOSED" and row.closed_at is not None
-    support.change(db, actor=me, ticket_id=str(row.id), field_name="status", value="IN_PROGRESS", expected="CLOSED")
+    actions.change(db, actor=me, ticket_id=str(row.id), field_name="status", value="IN_PROGRESS", expected="CLOSED")
     db.refresh(row)
     assert row.status == "IN_PROGRESS" and row.closed_at is None
     assert count(db, m.StatusHistory, m.StatusHistory.entity_id == row.id) == 2
@@ -294,16 +295,16 @@ def test_status_changes_close_and_reopen(db: Session) -> None:
 def test_priority_category_and_assignee_changes_are_audited(db: Session) -> None:
     me, other = agent(db), agent(db)
     row = ticket(db)
-    support.change(db, actor=me, ticket_id=str(row.id), field_name="priority", value="URGENT", expected="NORMAL")
-    support.change(db, actor=me, ticket_id=str(row.id), field_name="category", value="NONE", expected="BILLING")
-    support.change(db, actor=me, ticket_id=str(row.id), field_name="assignee", value=str(other.user_id),
+    actions.change(db, actor=me, ticket_id=str(row.id), field_name="priority", value="URGENT", expected="NORMAL")
+    actions.change(db, actor=me, ticket_id=str(row.id), field_name="category", value="NONE", expected="BILLING")
+    actions.change(db, actor=me, ticket_id=str(row.id), field_name="assignee", value=str(other.user_id),
                    expected="NONE")
-    support.change(db, actor=me, ticket_id=str(row.id), field_name="assignee", value="me",
+    actions.change(db, actor=me, ticket_id=str(row.id), field_name="assignee", value="me",
                    expected=str(other.user_id))
     db.refresh(row)
     assert (row.priority, row.category, row.assigned_to_id) == ("URGENT", None, me.user_id)
-    actions = db.execute(sa.select(m.ActivityLog.action).where(m.ActivityLog.target_id == str(row.id))).scalars()
-    assert sorted(actions) == ["support.assignee_changed", "support.assignee_changed", "support.category_changed",
+    audited = db.execute(sa.select(m.ActivityLog.action).where(m.ActivityLog.target_id == str(row.id))).scalars()
+    assert sorted(audited) == ["support.assignee_changed", "support.assignee_changed", "support.category_changed",
                                "support.priority_changed"]
 
 
@@ -315,7 +316,7 @@ def test_bad_changes_write_nothing(db: Session, field: str, value: Any) -> None:
     row = ticket(db)
     before = writes(db)
     with pytest.raises(InvalidInput):
-        support.change(db, actor=me, ticket_id=str(row.id), field_name=field, value=value, expected="OPEN")
+        actions.change(db, actor=me, ticket_id=str(row.id), field_name=field, value=value, expected="OPEN")
     assert writes(db) == before
     db.refresh(row)
     assert row.status == "OPEN"
@@ -326,18 +327,74 @@ def test_assignee_must_be_an_active_support_agent(db: Session) -> None:
     row = ticket(db)
     for someone in (agent(db, "COMPLIANCE").user_id, row.user_id, uuid.uuid4()):
         with pytest.raises(InvalidInput, match="support agent"):
-            support.change(db, actor=me, ticket_id=str(row.id), field_name="assignee", value=str(someone),
+            actions.change(db, actor=me, ticket_id=str(row.id), field_name="assignee", value=str(someone),
                            expected="")
 
 
 def test_change_based_on_a_stale_value_is_refused(db: Session) -> None:
     me, other = agent(db), agent(db)
     row = ticket(db)
-    support.change(db, actor=other, ticket_id=str(row.id), field_name="status", value="RESOLVED", expected="OPEN")
+    actions.change(db, actor=other, ticket_id=str(row.id), field_name="status", value="RESOLVED", expected="OPEN")
     with pytest.raises(Conflict, match="Someone else changed the status"):
-        support.change(db, actor=me, ticket_id=str(row.id), field_name="status", value="CLOSED", expected="OPEN")
+        actions.change(db, actor=me, ticket_id=str(row.id), field_name="status", value="CLOSED", expected="OPEN")
     db.refresh(row)
     assert row.status == "RESOLVED" and row.closed_at is None
+
+
+LOCK_WAIT_SECONDS = 10.0
+
+
+def backend_pid(session: Session) -> int:
+    return session.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+
+
+def wait_until_blocked_on_a_lock(engine: Engine, pid: int, worker: threading.Thread) -> None:
+    """The barrier: return once the backend ``pid`` waits for a lock (a lock it asked for and was not
+    granted in ``pg_locks``, and ``wait_event_type = 'Lock'`` in ``pg_stat_activity``); fail the test if
+    it never does within ``LOCK_WAIT_SECONDS`` or its thread ends first. Each probe runs in its own
+    transaction (``pg_stat_activity`` is a snapshot per transaction)."""
+    probe = sa.text(
+        "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE pid = :pid AND NOT granted) "
+        "AND EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = :pid AND wait_event_type = 'Lock')"
+    )
+    polled = threading.Event()  # never set: its timed wait paces the probes
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        with engine.connect() as connection:
+            if connection.execute(probe, {"pid": pid}).scalar_one():
+                return
+        if not worker.is_alive():
+            pytest.fail("the second agent finished without waiting for the row lock")
+        polled.wait(0.02)
+    pytest.fail(f"the second agent's connection (pid {pid}) never waited for the row lock")
+
+
+def race(engine: Engine, first: Session, second: Callable[[Session], Any]) -> dict[str, Any]:
+    """Run ``second`` in a thread, on a second connection, while ``first`` holds the row lock; once that
+    connection is seen blocked on the lock, commit ``first`` and let ``second`` finish. Returns
+    ``{"result": ...}``: what ``second`` returned, or the message of the ``Conflict`` it raised."""
+    outcome: dict[str, Any] = {}
+    pids: queue.Queue[int] = queue.Queue()
+
+    def run() -> None:
+        with Session(engine) as s2:
+            try:
+                with s2.begin():
+                    pids.put(backend_pid(s2))
+                    outcome["result"] = second(s2)
+            except Conflict as exc:
+                outcome["result"] = str(exc)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    try:
+        wait_until_blocked_on_a_lock(engine, pids.get(timeout=LOCK_WAIT_SECONDS), worker)
+    finally:
+        first.commit()
+        first.close()
+        worker.join(LOCK_WAIT_SECONDS)
+    assert not worker.is_alive(), "the second agent did not finish once the lock was released"
+    return outcome
 
 
 def test_two_agents_changing_the_same_ticket_at_once_change_it_once(fresh_engine: Engine) -> None:
@@ -347,26 +404,13 @@ def test_two_agents_changing_the_same_ticket_at_once_change_it_once(fresh_engine
         session.commit()
     first = Session(fresh_engine)
     first.begin()
-    support.change(first, actor=a, ticket_id=str(row.id), field_name="status", value="RESOLVED", expected="OPEN")
-    outcome: dict[str, Any] = {}
+    actions.change(first, actor=a, ticket_id=str(row.id), field_name="status", value="RESOLVED", expected="OPEN")
 
-    def second() -> None:
-        with Session(fresh_engine) as s2:
-            try:
-                with s2.begin():
-                    support.change(s2, actor=b, ticket_id=str(row.id), field_name="status", value="CLOSED",
-                                   expected="OPEN")
-                outcome["result"] = "changed"
-            except Conflict as exc:
-                outcome["result"] = str(exc)
+    def second(s2: Session) -> str:
+        actions.change(s2, actor=b, ticket_id=str(row.id), field_name="status", value="CLOSED", expected="OPEN")
+        return "changed"
 
-    worker = threading.Thread(target=second)
-    worker.start()
-    time.sleep(0.4)
-    assert worker.is_alive()  # waiting for the row lock
-    first.commit()
-    first.close()
-    worker.join(10)
+    outcome = race(fresh_engine, first, second)
     assert "Someone else changed" in outcome["result"]
     with Session(fresh_engine) as session:
         final = session.get(m.SupportTicket, row.id)
@@ -381,24 +425,13 @@ def test_two_agents_replying_at_once_only_the_first_is_sent(fresh_engine: Engine
         session.commit()
     first = Session(fresh_engine)
     first.begin()
-    support.reply(first, actor=a, ticket_id=str(row.id), body="From A", seen_others=1)
-    outcome: dict[str, Any] = {}
+    actions.reply(first, actor=a, ticket_id=str(row.id), body="From A", seen_others=1)
 
-    def second() -> None:
-        with Session(fresh_engine) as s2:
-            try:
-                with s2.begin():
-                    support.reply(s2, actor=b, ticket_id=str(row.id), body="From B", seen_others=1)
-                outcome["result"] = "sent"
-            except Conflict as exc:
-                outcome["result"] = str(exc)
+    def second(s2: Session) -> str:
+        actions.reply(s2, actor=b, ticket_id=str(row.id), body="From B", seen_others=1)
+        return "sent"
 
-    worker = threading.Thread(target=second)
-    worker.start()
-    time.sleep(0.4)
-    first.commit()
-    first.close()
-    worker.join(10)
+    outcome = race(fresh_engine, first, second)
     assert "new message" in outcome["result"]
     with Session(fresh_engine) as session:
         texts = session.execute(sa.select(m.SupportMessage.message).where(m.SupportMessage.ticket_id == row.id)
@@ -411,41 +444,41 @@ def test_two_agents_replying_at_once_only_the_first_is_sent(fresh_engine: Engine
 def test_presence_and_poll(db: Session) -> None:
     me, other = agent(db), agent(db)
     row = ticket(db)
-    mine = support.open_thread(db, actor=me, ticket_id=str(row.id))
-    theirs = support.open_thread(db, actor=other, ticket_id=str(row.id))
+    mine = queries.open_thread(db, actor=me, ticket_id=str(row.id))
+    theirs = queries.open_thread(db, actor=other, ticket_id=str(row.id))
     assert theirs.viewers == [me.email]
-    quiet = support.poll(db, actor=me, ticket_id=str(row.id), fingerprint=mine.fingerprint,
+    quiet = queries.poll(db, actor=me, ticket_id=str(row.id), fingerprint=mine.fingerprint,
                          seen_others=mine.seen_others)
     assert not quiet.changed and quiet.viewers == [other.email]
     customer_writes(db, row)
-    moved = support.poll(db, actor=me, ticket_id=str(row.id), fingerprint=mine.fingerprint,
+    moved = queries.poll(db, actor=me, ticket_id=str(row.id), fingerprint=mine.fingerprint,
                          seen_others=mine.seen_others)
     assert moved.changed and moved.new_from_others == 1
     db.execute(sa.update(m.TicketPresence).values(seen_at=sa.func.now() - timedelta(minutes=5)))
-    assert support.poll(db, actor=me, ticket_id=str(row.id), fingerprint="", seen_others=0).viewers == []
-    support.leave(db, actor=other, ticket_id=str(row.id))
+    assert queries.poll(db, actor=me, ticket_id=str(row.id), fingerprint="", seen_others=0).viewers == []
+    actions.leave(db, actor=other, ticket_id=str(row.id))
     assert count(db, m.TicketPresence, m.TicketPresence.user_id == other.user_id) == 0
     with pytest.raises(InvalidInput):
-        support.poll(db, actor=me, ticket_id=str(row.id), fingerprint=5, seen_others=0)
+        queries.poll(db, actor=me, ticket_id=str(row.id), fingerprint=5, seen_others=0)
 
 
 # --- canned replies ----------------------------------------------------------------------------------
 def test_canned_replies_create_edit_delete_audited(db: Session) -> None:
     me = agent(db)
-    row = canned.create(db, actor=me, title="Deposit delay", body="Hi {first_name}, deposits take a day.")
-    assert [c["title"] for c in canned.list_replies(db, actor=me)] == ["Deposit delay"]
+    row = actions.create_canned(db, actor=me, title="Deposit delay", body="Hi {first_name}, deposits take a day.")
+    assert [c["title"] for c in queries.canned_replies(db, actor=me)] == ["Deposit delay"]
     with pytest.raises(Conflict):
-        canned.create(db, actor=me, title="deposit DELAY", body="dup")
-    canned.update(db, actor=me, reply_id=str(row.id), title="Deposit delays", body="New text")
-    assert canned.list_replies(db, actor=me)[0]["body"] == "New text"
-    canned.delete(db, actor=me, reply_id=str(row.id))
-    assert canned.list_replies(db, actor=me) == []
-    actions = db.execute(sa.select(m.ActivityLog.action).where(m.ActivityLog.target_type == "canned_reply")
+        actions.create_canned(db, actor=me, title="deposit DELAY", body="dup")
+    actions.update_canned(db, actor=me, reply_id=str(row.id), title="Deposit delays", body="New text")
+    assert queries.canned_replies(db, actor=me)[0]["body"] == "New text"
+    actions.delete_canned(db, actor=me, reply_id=str(row.id))
+    assert queries.canned_replies(db, actor=me) == []
+    audited = db.execute(sa.select(m.ActivityLog.action).where(m.ActivityLog.target_type == "canned_reply")
                          .order_by(m.ActivityLog.seq)).scalars().all()
-    assert actions == ["support.canned_created", "support.canned_updated", "support.canned_deleted"]
-    assert canned.render("Hi {first_name}, <b>", first_name="Ada") == "Hi Ada, <b>"
+    assert audited == ["support.canned_created", "support.canned_updated", "support.canned_deleted"]
+    assert rules.render_canned("Hi {first_name}, <b>", first_name="Ada") == "Hi Ada, <b>"
     with pytest.raises(NotFound):
-        canned.delete(db, actor=me, reply_id=str(row.id))
+        actions.delete_canned(db, actor=me, reply_id=str(row.id))
 
 
 @pytest.mark.parametrize(("title", "body"), [("", "x"), ("t", ""), ("t" * 121, "x"), ("t", "x" * 10_001),
@@ -454,7 +487,7 @@ def test_bad_canned_replies_write_nothing(db: Session, title: Any, body: Any) ->
     me = agent(db)
     before = writes(db)
     with pytest.raises(InvalidInput):
-        canned.create(db, actor=me, title=title, body=body)
+        actions.create_canned(db, actor=me, title=title, body=body)
     assert writes(db) == before
 
 
@@ -469,10 +502,10 @@ def test_attachment_file_is_authorised_and_audited(db: Session, private_dir) -> 
                            attachment_mime="image/jpeg", attachment_size=6)
     db.add(msg)
     db.flush()
-    found = support.attachment_file(db, actor=me, message_id=str(msg.id))
+    found = queries.attachment_file(db, actor=me, message_id=str(msg.id))
     assert found.media_type == "image/jpeg" and found.path.read_bytes() == b"\xff\xd8jpeg"
     assert count(db, m.ActivityLog, m.ActivityLog.action == "support.attachment_viewed") == 1
     with pytest.raises(NotAllowed):
-        support.attachment_file(db, actor=agent(db, "COMPLIANCE"), message_id=str(msg.id))
+        queries.attachment_file(db, actor=agent(db, "COMPLIANCE"), message_id=str(msg.id))
     with pytest.raises(NotFound):
-        support.attachment_file(db, actor=me, message_id="../../etc/passwd")
+        queries.attachment_file(db, actor=me, message_id="../../etc/passwd")

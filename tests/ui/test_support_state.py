@@ -14,8 +14,8 @@ from sqlmodel import Session
 
 import dashboard.dashboard  # noqa: F401  (builds the app and its state tree once per process)
 from dashboard import models as m
-from dashboard.pages.support import SupportState
-from dashboard.services import support as support_service
+from dashboard.support import actions
+from dashboard.support.state import SupportState
 from dashboard.core.actor import Actor
 from dashboard.ui.auth_state import decisions
 from tests import factories
@@ -68,19 +68,19 @@ def table_counts(engine: Engine) -> tuple:
 def test_load_shows_the_inbox_with_counts_and_unread(app_engine: Engine) -> None:
     old, new = add_ticket(app_engine, hours_old=30), add_ticket(app_engine, hours_old=1)
     state = support_state(app_engine)
-    run_handler(state.load_support())
+    run_handler(state.load())
     assert [r["id"] for r in state.rows] == [new["id"], old["id"]]
     assert all(r["unread"] == "yes" for r in state.rows)
     assert {c["key"]: c["count"] for c in state.counts} == {"OPEN": "2", "IN_PROGRESS": "0", "RESOLVED": "0",
                                                             "CLOSED": "0", "mine": "0", "unassigned": "2"}
-    assert state.access_error == "" and state.ticket_id == ""
+    assert state.access_error == "" and state.open_id == ""
 
 
 def test_filters_search_and_quick_filters(app_engine: Engine) -> None:
     a = add_ticket(app_engine, subject="Cannot reset my password")
     b = add_ticket(app_engine, status="RESOLVED")
     state = support_state(app_engine)
-    run_handler(state.load_support())
+    run_handler(state.load())
     run_handler(state.apply_filters({"search": "reset", "status": "all"}))
     assert [r["id"] for r in state.rows] == [a["id"]] and state.active_filters == 1
     run_handler(state.apply_filters({"status": "NOPE"}))
@@ -98,8 +98,8 @@ def test_filters_search_and_quick_filters(app_engine: Engine) -> None:
 def test_ticket_query_opens_the_thread_and_marks_it_read(app_engine: Engine) -> None:
     t = add_ticket(app_engine, text="<script>alert(1)</script><b>bold</b>")
     state = support_state(app_engine, query={"ticket": t["id"]})
-    run_handler(state.load_support())
-    assert state.ticket_id == t["id"] and state.ticket["status"] == "OPEN"
+    run_handler(state.load())
+    assert state.open_id == t["id"] and state.ticket["status"] == "OPEN"
     assert state.messages[0]["text"] == "<script>alert(1)</script><b>bold</b>"
     assert state.customer["kyc_label"] == "Approved" and state.can_reply
     assert row_of(app_engine, t).staff_read_at is not None
@@ -108,29 +108,29 @@ def test_ticket_query_opens_the_thread_and_marks_it_read(app_engine: Engine) -> 
 
 def test_unknown_ticket_gives_a_clear_message(app_engine: Engine) -> None:
     state = support_state(app_engine)
-    run_handler(state.load_support())
-    events = run_handler(state.open_ticket(str(uuid.uuid4())))
-    assert toasted(events, "This ticket does not exist.", "error") and state.ticket_id == ""
-    events = run_handler(state.open_ticket({"$ne": 1}))
+    run_handler(state.load())
+    events = run_handler(state.open_item(str(uuid.uuid4())))
+    assert toasted(events, "This ticket does not exist.", "error") and state.open_id == ""
+    events = run_handler(state.open_item({"$ne": 1}))
     assert toasted(events, "That id is not valid.", "error")
 
 
 def test_reply_note_and_resolve(app_engine: Engine) -> None:
     t = add_ticket(app_engine)
     state = support_state(app_engine)
-    run_handler(state.load_support())
-    run_handler(state.open_ticket(t["id"]))
+    run_handler(state.load())
+    run_handler(state.open_item(t["id"]))
     events = run_handler(state.send_reply({"body": "We found your deposit."}))
     assert toasted(events, "Reply sent. The customer is notified.", "success")
     assert [x["text"] for x in state.messages][-1] == "We found your deposit." and state.reply_draft == ""
     run_handler(state.add_note({"note": "Ledger checked"}))
     assert [x["text"] for x in state.notes] == ["Ledger checked"]
     assert "Ledger checked" not in [x["text"] for x in state.messages]
-    run_handler(state.change_status("RESOLVED"))
+    run_handler(state.change_ticket("status", "RESOLVED"))
     row = row_of(app_engine, t)
     assert row.status == "RESOLVED" and row.last_reply_at is not None and row.first_response_at is not None
     assert state.ticket["status"] == "RESOLVED"
-    run_handler(state.change_status("CLOSED"))
+    run_handler(state.change_ticket("status", "CLOSED"))
     assert row_of(app_engine, t).closed_at is not None
 
 
@@ -140,7 +140,7 @@ def test_reply_note_and_resolve(app_engine: Engine) -> None:
 def test_bad_replies_show_a_message_and_write_nothing(app_engine: Engine, form: Any, message: str) -> None:
     t = add_ticket(app_engine)
     state = support_state(app_engine)
-    run_handler(state.open_ticket(t["id"]))
+    run_handler(state.open_item(t["id"]))
     before = table_counts(app_engine)
     run_handler(state.send_reply(form))
     assert message in state.reply_error
@@ -150,9 +150,9 @@ def test_bad_replies_show_a_message_and_write_nothing(app_engine: Engine, form: 
 def test_unknown_status_is_refused_with_nothing_written(app_engine: Engine) -> None:
     t = add_ticket(app_engine)
     state = support_state(app_engine)
-    run_handler(state.open_ticket(t["id"]))
+    run_handler(state.open_item(t["id"]))
     before = table_counts(app_engine)
-    events = run_handler(state.change_status("ESCALATED"))
+    events = run_handler(state.change_ticket("status", "ESCALATED"))
     assert toasted(events, "Status: 'ESCALATED' is not a ticket status.", "error")
     assert table_counts(app_engine) == before and row_of(app_engine, t).status == "OPEN"
 
@@ -160,10 +160,10 @@ def test_unknown_status_is_refused_with_nothing_written(app_engine: Engine) -> N
 def test_reply_refused_when_another_agent_answered_meanwhile_keeps_the_draft(app_engine: Engine) -> None:
     t = add_ticket(app_engine)
     state = support_state(app_engine)
-    run_handler(state.open_ticket(t["id"]))
+    run_handler(state.open_item(t["id"]))
     with Session(app_engine) as session:
         other = factories.user(session, role="SUPPORT", platform="STAFF")
-        support_service.reply(session, actor=Actor(user_id=other.id, email=other.email, role="SUPPORT"),
+        actions.reply(session, actor=Actor(user_id=other.id, email=other.email, role="SUPPORT"),
                               ticket_id=t["id"], body="I already answered", seen_others=1)
         session.commit()
     before = table_counts(app_engine)
@@ -179,12 +179,12 @@ def test_reply_refused_when_another_agent_answered_meanwhile_keeps_the_draft(app
 def test_a_change_by_another_agent_meanwhile_is_refused(app_engine: Engine) -> None:
     t = add_ticket(app_engine)
     state = support_state(app_engine)
-    run_handler(state.open_ticket(t["id"]))
+    run_handler(state.open_item(t["id"]))
     with Session(app_engine) as session:
         session.execute(sa.update(m.SupportTicket).where(m.SupportTicket.id == uuid.UUID(t["id"]))
                         .values(priority="URGENT"))
         session.commit()
-    events = run_handler(state.change_priority("LOW"))
+    events = run_handler(state.change_ticket("priority", "LOW"))
     assert toasted(events, "Someone else changed the priority", "error")
     assert row_of(app_engine, t).priority == "URGENT" and state.ticket["priority"] == "URGENT"
 
@@ -192,18 +192,18 @@ def test_a_change_by_another_agent_meanwhile_is_refused(app_engine: Engine) -> N
 def test_poll_shows_new_customer_messages_and_viewers(app_engine: Engine) -> None:
     t = add_ticket(app_engine)
     state = support_state(app_engine)
-    run_handler(state.open_ticket(t["id"]))
+    run_handler(state.open_item(t["id"]))
     run_handler(state.poll_thread("12:00:04"))
     assert len(state.messages) == 1
     other = support_state(app_engine)
-    run_handler(other.open_ticket(t["id"]))
+    run_handler(other.open_item(t["id"]))
     customer_writes(app_engine, t, "Hello again")
     events = run_handler(state.poll_thread())
     assert [x["text"] for x in state.messages][-1] == "Hello again"
     assert toasted(events, "1 new message since you opened this ticket.")
     assert state.viewers == [SIGNED[id(other)].email]
     assert "is viewing this ticket" in state.viewers_label
-    run_handler(other.back_to_inbox())
+    run_handler(other.close_item())
     run_handler(state.poll_thread())
     assert state.viewers == []
 
@@ -211,7 +211,7 @@ def test_poll_shows_new_customer_messages_and_viewers(app_engine: Engine) -> Non
 def test_canned_replies_managed_and_used(app_engine: Engine) -> None:
     t = add_ticket(app_engine)
     state = support_state(app_engine)
-    run_handler(state.load_support())
+    run_handler(state.load())
     run_handler(state.set_canned_open(True))
     run_handler(state.save_canned({"id": "", "title": "Deposit", "body": "Hi {first_name}, it is credited."}))
     assert [c["title"] for c in state.canned] == ["Deposit"] and state.canned_error == ""
@@ -222,7 +222,7 @@ def test_canned_replies_managed_and_used(app_engine: Engine) -> None:
     assert state.canned_form["title"] == "Deposit"
     run_handler(state.save_canned({"id": cid, "title": "Deposit credited", "body": "Hi {first_name}, done."}))
     assert state.canned[0]["title"] == "Deposit credited"
-    run_handler(state.open_ticket(t["id"]))
+    run_handler(state.open_item(t["id"]))
     key = state.reply_key
     run_handler(state.use_canned(cid))
     assert state.reply_draft == "Hi Grace, done." and state.reply_key == key + 1
@@ -263,19 +263,19 @@ def _call(state: SupportState, name: str) -> list[tuple[str, str]]:
     return seen
 
 
-READ_ONLY = {"load_support", "apply_filters", "quick_filter", "clear_filters", "next_page", "prev_page",
-             "first_page", "open_ticket", "back_to_inbox", "poll_thread", "set_canned_open"}
+READ_ONLY = {"load", "apply_filters", "quick_filter", "clear_filters", "next_page", "prev_page",
+             "first_page", "refresh", "open_item", "close_item", "poll_thread", "set_canned_open"}
 
 
 def test_every_handler_is_refused_to_roles_without_support(app_engine: Engine) -> None:
     t = add_ticket(app_engine)
     names = sorted(_handlers())
-    assert {"send_reply", "add_note", "change_status", "change_assignee", "save_canned",
+    assert {"send_reply", "add_note", "change_ticket", "save_canned",
             "confirm_delete_canned"} <= set(names)
     before = table_counts(app_engine)
     for role in ("COMPLIANCE", "TREASURER", "MANAGER"):
         state = support_state(app_engine, role, query={"ticket": t["id"]})
-        state.ticket_id = t["id"]
+        state.open_id = t["id"]
         for name in names:
             assert _call(state, name)[0][1] == "denied", (role, name)
     assert table_counts(app_engine) == before
@@ -284,8 +284,8 @@ def test_every_handler_is_refused_to_roles_without_support(app_engine: Engine) -
 def test_an_admin_reads_but_every_writing_handler_is_refused(app_engine: Engine) -> None:
     t = add_ticket(app_engine)
     state = support_state(app_engine, "ADMIN", query={"ticket": t["id"]})
-    run_handler(state.load_support())
-    assert state.ticket_id == t["id"] and not state.can_reply
+    run_handler(state.load())
+    assert state.open_id == t["id"] and not state.can_reply
     before = table_counts(app_engine)
     for name in sorted(_handlers()):
         expected = "allowed" if name in READ_ONLY else "denied"

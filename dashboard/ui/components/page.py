@@ -48,3 +48,10 @@ def empty_state(title: str, message: str, icon: str = "inbox") -> rx.Component:
         padding_y="3rem",
         width="100%",
     )
+
+
+def form_error(message: rx.Var, test_id: str) -> rx.Component:
+    """A refusal shown next to the form it concerns (only while ``message`` is not empty)."""
+    return rx.cond(message != "", rx.callout.root(rx.callout.icon(rx.icon("triangle_alert")), rx.callout.text(message),
+                                                  color_scheme="red", variant="surface", size="1", role="alert",
+                                                  width="100%", custom_attrs={"data-testid": test_id}))
