@@ -27,9 +27,9 @@ import dashboard.dashboard  # noqa: F401  (builds the app and its state tree onc
 from dashboard import db as dashboard_db
 from dashboard.models import ActiveSession, Group, GroupMembership, User
 from dashboard.core.permissions import GROUP_OFFICER, has_permission
-from dashboard.services import totp
-from dashboard.services.auth import hash_token
-from dashboard.ui.auth_state import PUBLIC, SESSION_COOKIE, AuthState, decisions
+from dashboard.auth import totp
+from dashboard.auth.rules import hash_token
+from dashboard.ui.auth_state import PUBLIC, SESSION_COOKIE, AuthState, decisions, permission_of
 
 # Handlers Reflex itself puts on states; ours are everything else.
 FRAMEWORK_HANDLERS = {"setvar", "set_is_hydrated", "hydrate", "hydrate_and_load"}
@@ -200,7 +200,7 @@ CASES = [(cls, name, caller) for cls, name in HANDLERS for caller in CALLERS]
 )
 def test_handler_outcome_matches_the_permission_table(cls, name, caller, tokens, use_matrix_engine) -> None:
     fn = cls.event_handlers[name].fn
-    perm = getattr(fn, "__permission__", None)
+    perm = permission_of(cls, fn)  # a shared list handler checks the permission of its state's screen
     assert perm is not None, f"{cls.__name__}.{name} has no permission decision"
     required = _positional_params(cls, name)
 

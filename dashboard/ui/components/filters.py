@@ -9,6 +9,7 @@ from typing import Any
 import reflex as rx
 
 from dashboard.ui.components.data_table import filter_bar, labelled, pager
+from dashboard.ui.components.page import error_note
 from dashboard.ui.forms import ALL
 
 
@@ -58,10 +59,7 @@ def filter_form(state: Any, prefix: str, *controls: rx.Component, aria_label: st
             ),
             test_id=f"{prefix}-filters",
         ),
-        rx.cond(state.filter_error != "",
-                rx.callout.root(rx.callout.icon(rx.icon("triangle_alert")), rx.callout.text(state.filter_error),
-                                color_scheme="red", variant="surface", size="1", role="alert", margin_bottom="1rem",
-                                custom_attrs={"data-testid": f"{prefix}-filter-error"})),
+        filter_error(state, prefix),
         on_submit=state.apply_filters,
         reset_on_submit=False,
         no_validate=True,
@@ -70,10 +68,15 @@ def filter_form(state: Any, prefix: str, *controls: rx.Component, aria_label: st
     )
 
 
-def list_pager(state: Any, prefix: str) -> rx.Component:
-    """Previous / Next (keyset) under a list, with the position label and, past the first page, a way
-    back to it."""
+def filter_error(state: Any, prefix: str) -> rx.Component:
+    """A refused filter, under the filter controls (``{prefix}-filter-error``)."""
+    return error_note(state.filter_error, test_id=f"{prefix}-filter-error", margin_bottom="1rem")
+
+
+def list_pager(state: Any, prefix: str, label: Any = None) -> rx.Component:
+    """Previous / Next (keyset) under a list, with the position label (``state.page_label`` unless the
+    screen words its own) and, past the first page, a way back to it."""
     first = rx.cond(state.page_number > 1, rx.button("First page", on_click=state.first_page, variant="soft",
                                                      color_scheme="gray", size="2"))
-    return pager(label=state.page_label, has_prev=state.has_prev, has_next=state.has_next, on_prev=state.prev_page,
+    return pager(label=state.page_label if label is None else label, has_prev=state.has_prev, has_next=state.has_next, on_prev=state.prev_page,
                  on_next=state.next_page, loading=state.loading, extra=first, test_id=f"{prefix}-pager")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 
@@ -32,6 +34,17 @@ def error_callout(message: rx.Var | str, *actions: rx.Component) -> rx.Component
         variant="surface",
         role="alert",
         margin_bottom="1.5rem",
+    )
+
+
+def error_note(message: rx.Var, *, test_id: str = "", **props: Any) -> rx.Component:
+    """A small red note where a refusal belongs (under a filter bar, inside a dialog); shown only
+    while ``message`` is not empty."""
+    return rx.cond(
+        message != "",
+        rx.callout.root(rx.callout.icon(rx.icon("triangle_alert")), rx.callout.text(message), color_scheme="red",
+                        variant="surface", size="1", role="alert",
+                        custom_attrs={"data-testid": test_id} if test_id else {}, **props),
     )
 
 
