@@ -148,7 +148,7 @@ def app_engine(fresh_engine: Engine) -> Iterator[Engine]:
 
 
 class Clock:
-    """A settable clock for the auth services (``auth.utcnow``)."""
+    """A settable clock for sign-in, sessions and staff changes (``dashboard.auth.rules.utcnow``)."""
 
     def __init__(self, start: datetime) -> None:
         self.now = start
@@ -164,10 +164,10 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     """Starts one second into a 30-second TOTP step, so "a few seconds later" stays in that step."""
-    from dashboard.services import auth
+    from dashboard.auth import rules
 
     fake = Clock(datetime.fromtimestamp((int(time.time()) // 30) * 30 + 1, UTC))
-    monkeypatch.setattr(auth, "utcnow", fake)
+    monkeypatch.setattr(rules, "utcnow", fake)
     return fake
 
 

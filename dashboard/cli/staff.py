@@ -46,12 +46,15 @@ def _read_password(prompt: Callable[[str], str] | None = None) -> str | None:
 
 def cmd_create_admin(args: argparse.Namespace) -> int:
     from dashboard.core.errors import DomainError
-    from dashboard.services import auth, staff
+    from dashboard.auth.passwords import validate_new_password
+    from dashboard.auth.rules import normalise_email
+    from dashboard.staff.accounts import create_admin
+    from dashboard.staff.rules import clean_name
 
     try:
-        email = auth.normalise_email(args.email)
-        staff.clean_name(args.first_name, "first name")
-        staff.clean_name(args.last_name, "last name")
+        email = normalise_email(args.email)
+        clean_name(args.first_name, "first name")
+        clean_name(args.last_name, "last name")
         try:
             password = _read_password()
         except ValueError as exc:
@@ -60,7 +63,7 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
             return _fail("no password given")
         if password is None:
             return _fail(f"set {PASSWORD_ENV} or run this command at a terminal to type the password")
-        auth.validate_new_password(password)
+        validate_new_password(password)
     except DomainError as exc:
         return _fail(str(exc))
 
@@ -68,7 +71,7 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
 
     try:
         with session_scope() as session:
-            user = staff.create_admin(session, email=email, first_name=args.first_name,
+            user = create_admin(session, email=email, first_name=args.first_name,
                                       last_name=args.last_name, password=password)
             user_id = user.id
     except DomainError as exc:

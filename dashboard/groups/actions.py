@@ -50,7 +50,7 @@ from dashboard.groups.rules import (
     why_already,
 )
 from dashboard.models.enums import ReviewableEntity
-from dashboard.services.history import record_status_change
+from dashboard.core.history import record_status_change
 
 
 @dataclass(frozen=True)

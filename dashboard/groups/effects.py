@@ -25,8 +25,8 @@ from dashboard.groups.payouts import FAILED, PENDING, SUCCESS, ProviderResult
 from dashboard.groups.rules import WS, naira, utcnow
 from dashboard.models.enums import ReviewableEntity
 from dashboard.audit import chain as audit
-from dashboard.services import outbox
-from dashboard.services.history import record_status_change
+from dashboard.core import outbox
+from dashboard.core.history import record_status_change
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,9 @@ from dashboard.kyc.rules import (
 from dashboard.models import ComplianceRecord, KycDocument, KycVerification, User
 from dashboard.models.enums import DocumentStatus, KycStatus, ReviewableEntity, label
 from dashboard.audit import chain as audit
-from dashboard.services.history import record_status_change
-from dashboard.services.notifications import notify
-from dashboard.services.outbox import emit
+from dashboard.core.history import record_status_change
+from dashboard.core.notifications import notify
+from dashboard.core.outbox import emit
 
 def _lock(session: Session, case_id: uuid.UUID) -> KycVerification:
     row = session.execute(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dashboard.models.enums import Role
-from dashboard.services import passwords
+from dashboard.auth import passwords
 from dashboard.seed.clock import DAY_MS, HISTORY_START_MS
 from dashboard.seed.ids import Streams, uuid7
 from dashboard.seed.profiles import StaffAccount
@@ -24,7 +24,7 @@ def _salt(rng: random.Random) -> str:
 
 
 def hash_with_seeded_salt(password: str, rng: random.Random) -> str:
-    """The project's password hash (``dashboard.services.passwords``) with a salt from the seed, so
+    """The project's password hash (``dashboard.auth.passwords``) with a salt from the seed, so
     the same seed gives the same rows. Falls back to a random salt if the context is not reachable."""
     context = getattr(passwords, "_context", None)
     if context is None:

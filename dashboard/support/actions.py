@@ -30,9 +30,9 @@ from dashboard.core.permissions import Perm, requires
 from dashboard.models import CannedReply, SupportMessage, SupportTicket, TicketPresence, User
 from dashboard.models.enums import ReviewableEntity, Role, label
 from dashboard.audit import chain as audit
-from dashboard.services.history import record_status_change
-from dashboard.services.notifications import notify
-from dashboard.services.outbox import emit
+from dashboard.core.history import record_status_change
+from dashboard.core.notifications import notify
+from dashboard.core.outbox import emit
 from dashboard.support import thread
 from dashboard.support.rules import (
     AGGREGATE,

@@ -8,7 +8,7 @@ import reflex as rx
 from dashboard.support import rules
 from dashboard.support.state import SupportState as S
 from dashboard.ui.components.confirm import confirm_dialog
-from dashboard.ui.components.page import form_error
+from dashboard.ui.components.page import error_note
 
 
 def canned_menu() -> rx.Component:
@@ -60,7 +60,7 @@ def _canned_dialog() -> rx.Component:
                              custom_attrs={"aria-label": "Title"}),
                     rx.text_area(name="body", default_value=f["body"], placeholder="Text", rows="4", width="100%",
                                  id="support-canned-body", custom_attrs={"aria-label": "Text"}),
-                    form_error(S.canned_error, "support-canned-error"),
+                    error_note(S.canned_error, test_id="support-canned-error", width="100%"),
                     rx.flex(
                         rx.dialog.close(rx.button("Close", type="button", variant="soft", color_scheme="gray")),
                         rx.button("Save", type="submit", loading=S.busy,

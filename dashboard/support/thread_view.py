@@ -17,7 +17,7 @@ from dashboard.support import rules
 from dashboard.support.canned_view import canned_dialogs, canned_menu
 from dashboard.support.state import SupportState as S
 from dashboard.ui.components.data_table import labelled, status_badge
-from dashboard.ui.components.page import form_error
+from dashboard.ui.components.page import error_note
 
 POLL_MS = 4000
 STATUS_COLOURS = {"Open": "blue", "In Progress": "amber", "Resolved": "green", "Closed": "gray"}
@@ -157,7 +157,7 @@ def _reply_form() -> rx.Component:
             rx.text_area(name="body", id="support-reply", default_value=S.reply_draft, key=S.reply_key.to_string(),
                          rows="5", width="100%", max_length=rules.MAX_MESSAGE + 1000,
                          placeholder="Write a reply the customer will see…"),
-            form_error(S.reply_error, "support-reply-error"),
+            error_note(S.reply_error, test_id="support-reply-error", width="100%"),
             rx.hstack(
                 canned_menu(),
                 rx.button(rx.icon("send", size=14), "Send reply", type="submit", loading=S.busy,
@@ -202,7 +202,7 @@ def _notes_card() -> rx.Component:
                     rx.text_area(name="note", id="support-note", key=S.note_key.to_string(), rows="3", width="100%",
                                  placeholder="Add an internal note…", max_length=rules.MAX_MESSAGE + 1000,
                                  custom_attrs={"aria-label": "Internal note"}),
-                    form_error(S.note_error, "support-note-error"),
+                    error_note(S.note_error, test_id="support-note-error", width="100%"),
                     rx.button(rx.icon("sticky_note", size=14), "Add note", type="submit", variant="soft",
                               color_scheme="amber", loading=S.busy, custom_attrs={"data-testid": "support-add-note"}),
                     spacing="2", width="100%", align="end",

@@ -45,9 +45,9 @@ from dashboard.models.enums import (
     CryptoTxStatus, GiftCardOrderStatus, KycStatus, TransactionStatus, TransactionType, label,
 )
 from dashboard.audit import chain as audit
-from dashboard.services.history import record_status_change
-from dashboard.services.notifications import notify
-from dashboard.services.outbox import emit
+from dashboard.core.history import record_status_change
+from dashboard.core.notifications import notify
+from dashboard.core.outbox import emit
 from dashboard.transactions import balances, crypto
 from dashboard.transactions.rules import (
     AUDIT_TARGET, DECLINED, DEFAULT_THRESHOLD, ENTITY, FOUR_EYES_TYPES, MODEL, NOT_FOUND, NOT_PERMITTED, PENDING,

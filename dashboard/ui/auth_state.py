@@ -91,7 +91,7 @@ class AuthState(rx.State):
     access_error: str = ""
 
     async def _resolve_actor(self) -> Actor:
-        from dashboard.services.auth import resolve_session
+        from dashboard.auth.sessions import resolve_session
 
         token = token_from_cookie_header(self.router.headers.cookie)
         if token is None:

@@ -16,8 +16,10 @@ ALL = "__all__"  # the value of a select's "All" item (never a real choice, nor 
 MAX_ID = 64
 
 
-def form_fields(form_data: Any, keys: tuple[str, ...], *, max_length: int = 5000) -> dict[str, str]:
-    """The named text fields of a submitted form, stripped; ``ALL`` becomes ``""``."""
+def form_fields(form_data: Any, keys: tuple[str, ...], *, max_length: int = 5000,
+                exact: tuple[str, ...] = ()) -> dict[str, str]:
+    """The named text fields of a submitted form, stripped; ``ALL`` becomes ``""``. The fields named
+    in ``exact`` (passwords) are kept exactly as typed."""
     if not isinstance(form_data, Mapping):
         raise InvalidInput("The form could not be read. Reload the page and try again.")
     out: dict[str, str] = {}
@@ -29,7 +31,7 @@ def form_fields(form_data: Any, keys: tuple[str, ...], *, max_length: int = 5000
             raise InvalidInput("The form could not be read: expected text.")
         if len(value) > max_length:
             raise InvalidInput(f"{key.replace('_', ' ').capitalize()}: at most {max_length:,} characters.")
-        out[key] = "" if value == ALL else value.strip()
+        out[key] = value if key in exact else ("" if value == ALL else value.strip())
     return out
 
 

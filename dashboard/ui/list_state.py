@@ -35,7 +35,7 @@ import reflex as rx
 from dashboard.core.errors import DomainError, InvalidInput, NotAuthenticated
 from dashboard.core.listing import PAGE_SIZE, Page
 from dashboard.ui.auth_state import SCREEN, guarded
-from dashboard.ui.forms import form_fields, id_arg
+from dashboard.ui.forms import choice_arg, form_fields, id_arg
 from dashboard.ui.screens import Screen
 
 log = logging.getLogger(__name__)
@@ -241,10 +241,10 @@ class ListState(rx.State, mixin=True):
                 self.item_error = "That link does not name a valid item."
         await self._read("")
 
-    @guarded(SCREEN)
-    async def apply_filters(self, form_data: Any):
-        try:  # an unreadable form or a refused filter: the message goes under the filter bar
-            wanted = form_fields(form_data, self.spec.filter_keys, max_length=self.spec.max_filter)
+    async def _apply(self, wanted: dict[str, str]):
+        """Show the first page for the filters ``wanted``; keep the previous ones if they are refused or
+        the read fails (the message goes under the filter bar)."""
+        try:
             active = self._count_filters(wanted)
         except InvalidInput as exc:
             self.filter_error = str(exc)
@@ -258,6 +258,32 @@ class ListState(rx.State, mixin=True):
             self.filters, self.active_filters = previous, previous_active
             return
         yield self._sync_url()
+
+    @guarded(SCREEN)
+    async def apply_filters(self, form_data: Any):
+        try:  # an unreadable form: the message goes under the filter bar too
+            wanted = form_fields(form_data, self.spec.filter_keys, max_length=self.spec.max_filter)
+        except InvalidInput as exc:
+            self.filter_error = str(exc)
+            return
+        async for event in self._apply(wanted):
+            yield event
+
+    @guarded(SCREEN)
+    async def set_filter(self, name: Any, value: Any):
+        """One filter from a control that applies at once (a select, a switch, a search box that waits
+        for a pause in typing); the other filters stay. A switch sends True/False: "yes" or ""."""
+        key = choice_arg(name, self.spec.filter_keys, "filter")
+        if isinstance(value, bool):
+            value = "yes" if value else ""
+        wanted = {k: self.filters.get(k, "") for k in self.spec.filter_keys}
+        try:
+            wanted.update(form_fields({key: value}, (key,), max_length=self.spec.max_filter))
+        except InvalidInput as exc:
+            self.filter_error = str(exc)
+            return
+        async for event in self._apply(wanted):
+            yield event
 
     async def _filter_by(self, wanted: dict[str, str]):
         """Show the first page filtered by exactly ``wanted`` (the other filters cleared), with the form

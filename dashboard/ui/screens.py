@@ -69,13 +69,13 @@ AUDIT_SCREEN = Screen(AUDIT, "Audit log", "scroll-text", "Every back-office acti
                       "dashboard.audit.view:audit_page",
                       "dashboard.audit.state:AuditState.load", "records")
 STAFF_SCREEN = Screen(STAFF, "Staff & sessions", "user-cog", "Staff accounts, roles and active sessions.",
-                      Perm.STAFF_MANAGE, "dashboard.pages.staff:staff_page",
-                      "dashboard.pages.staff:StaffState.load_staff", "records")
-LOGIN_SCREEN = Screen(LOGIN, "Sign in", "log-in", "Sign in to the back office.", PUBLIC, "dashboard.pages.login:login_page",
-                      "dashboard.pages.login:LoginState.load_login", "")
+                      Perm.STAFF_MANAGE, "dashboard.staff.view:staff_page",
+                      "dashboard.staff.state:StaffState.load", "records")
+LOGIN_SCREEN = Screen(LOGIN, "Sign in", "log-in", "Sign in to the back office.", PUBLIC, "dashboard.auth.view:login_page",
+                      "dashboard.auth.state:LoginState.load_login", "")
 LOGIN_2FA_SCREEN = Screen(LOGIN_2FA, "Two-step sign-in", "key-round", "The code from your authenticator app.",
-                          PUBLIC, "dashboard.pages.login:second_factor_page",
-                          "dashboard.pages.login:TwoFactorState.load_second_factor", "")
+                          PUBLIC, "dashboard.auth.view:second_factor_page",
+                          "dashboard.auth.state:TwoFactorState.load_second_factor", "")
 
 # Every screen, in sidebar order.
 ALL_SCREENS: tuple[Screen, ...] = (

@@ -21,7 +21,9 @@ from dashboard.config import get_settings
 from dashboard.core.errors import Conflict, DomainError, InvalidInput, NotAuthenticated
 from dashboard.core.session_cookie import SESSION_COOKIE, token_from_cookie_header
 from dashboard.db import run_db
-from dashboard.services import auth
+from dashboard.auth import rules as auth
+from dashboard.auth.sessions import sign_out
+from dashboard.auth.signin import confirm_totp_enrollment, sign_in, verify_second_factor
 from dashboard.ui import screens as routes
 
 log = logging.getLogger(__name__)
@@ -159,7 +161,7 @@ async def login(request: Request) -> Response:
         return _redirect(routes.LOGIN, request, error="input")
     next_path = safe_next(form.get("next"))
     try:
-        result = await run_db(auth.sign_in, email=form.get("email"), password=form.get("password"), **client_info(request))
+        result = await run_db(sign_in, email=form.get("email"), password=form.get("password"), **client_info(request))
     except auth.AccountLocked:
         return _redirect(routes.LOGIN, request, error="locked", next=next_path)
     except NotAuthenticated as exc:
@@ -185,7 +187,7 @@ async def second_factor(request: Request) -> Response:
     mode = "enrol" if form.get("mode") == "enrol" else "verify"
     if token is None:
         return _redirect(routes.LOGIN, request, error="expired", next=next_path)
-    step = auth.confirm_totp_enrollment if mode == "enrol" else auth.verify_second_factor
+    step = confirm_totp_enrollment if mode == "enrol" else verify_second_factor
     try:
         result = await run_db(step, token=token, code=form.get("code"), **client_info(request))
     except auth.AccountLocked:
@@ -217,7 +219,7 @@ async def logout(request: Request) -> Response:
     token = token_from_cookie_header(request.headers.get("cookie"))
     if token is not None and _origin_ok(request):
         try:
-            await run_db(auth.sign_out, token=token, **client_info(request))
+            await run_db(sign_out, token=token, **client_info(request))
         except Exception:
             log.exception("sign-out failed on the server")
     response = _redirect(routes.LOGIN, request, error="signed_out")

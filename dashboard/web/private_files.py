@@ -34,7 +34,7 @@ from dashboard.core.session_cookie import token_from_cookie_header
 from dashboard.core.storage import ServedFile
 from dashboard.db import run_db
 from dashboard.kyc import files as kyc_files
-from dashboard.services.auth import resolve_session
+from dashboard.auth.sessions import resolve_session
 from dashboard.support import files as support_files
 from dashboard.transactions import files as transaction_files
 from dashboard.web.auth import client_info

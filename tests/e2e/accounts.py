@@ -12,7 +12,7 @@ from passlib.hash import bcrypt_sha256
 from sqlmodel import Session
 
 from dashboard.models import Group, GroupMembership, User
-from dashboard.services import totp
+from dashboard.auth import totp
 
 PASSWORD = "e2e-password-123"
 ADMIN_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"

@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from dashboard.ui import screens as routes
 from dashboard.core.permissions import permissions_for
-from dashboard.services import auth
+from dashboard.auth import rules as auth
 from tests.e2e.accounts import ADMIN_TOTP_SECRET, PASSWORD, email_for
 from tests.e2e.conftest import ARTIFACTS, sign_in
 

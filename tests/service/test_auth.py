@@ -1,4 +1,4 @@
-"""Signing in, sessions, lockout and TOTP two-factor (dashboard.services.auth)."""
+"""Signing in, sessions, lockout and TOTP two-factor (dashboard.auth: signin, sessions, rules)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from sqlmodel import Session, select
 
 from dashboard import models as m
 from dashboard.core.permissions import GROUP_OFFICER
-from dashboard.services import auth, crypto, passwords, totp
-from dashboard.services.auth import AccountLocked, SignInStep
+from dashboard.auth import crypto, passwords, rules, sessions, signin, totp
+from dashboard.auth.rules import AccountLocked, SignInStep
 from dashboard.core.errors import Conflict, InvalidInput, NotAuthenticated
 from tests import factories
 
@@ -53,10 +53,10 @@ def enrol(db: Session, user: m.User) -> str:
     return seed
 
 
-def sign_in(db: Session, user: m.User, password: str = PASSWORD, **kw: object) -> auth.SignInResult:
+def sign_in(db: Session, user: m.User, password: str = PASSWORD, **kw: object) -> rules.SignInResult:
     kw.setdefault("ip_address", IP)
     kw.setdefault("user_agent", UA)
-    return auth.sign_in(db, email=user.email, password=password, **kw)
+    return signin.sign_in(db, email=user.email, password=password, **kw)
 
 
 def entries(db: Session, action: str) -> list[m.ActivityLog]:
@@ -64,7 +64,7 @@ def entries(db: Session, action: str) -> list[m.ActivityLog]:
 
 
 def session_row(db: Session, token: str) -> m.ActiveSession:
-    return db.exec(select(m.ActiveSession).where(m.ActiveSession.token_hash == auth.hash_token(token))).one()
+    return db.exec(select(m.ActiveSession).where(m.ActiveSession.token_hash == rules.hash_token(token))).one()
 
 
 # --- signing in ---------------------------------------------------------------------------------
@@ -90,19 +90,19 @@ def test_signed_in_token_resolves_to_the_actor(db: Session, clock: Clock, passwo
     user = make_user(db, password_hash, role="COMPLIANCE")
     result = sign_in(db, user)
 
-    actor = auth.resolve_session(db, token=result.token, ip_address="198.51.100.1", user_agent="curl/8")
+    actor = sessions.resolve_session(db, token=result.token, ip_address="198.51.100.1", user_agent="curl/8")
 
     assert (actor.user_id, actor.email, actor.role) == (user.id, user.email, "COMPLIANCE")
     assert actor.session_id == result.actor.session_id
     assert actor.ip_address == "198.51.100.1" and actor.user_agent == "curl/8"
-    again = auth.resolve_session(db, token=result.token)
+    again = sessions.resolve_session(db, token=result.token)
     assert again.correlation_id != actor.correlation_id
 
 
 def test_email_is_matched_case_insensitively(db: Session, clock: Clock, password_hash: str) -> None:
     user = make_user(db, password_hash)
 
-    result = auth.sign_in(db, email="  " + user.email.upper() + " ", password=PASSWORD)
+    result = signin.sign_in(db, email="  " + user.email.upper() + " ", password=PASSWORD)
 
     assert result.signed_in
 
@@ -118,12 +118,12 @@ def test_unknown_email_and_wrong_password_give_the_same_message(
     with pytest.raises(NotAuthenticated) as wrong:
         sign_in(db, user, password="not the password at all")
     with pytest.raises(NotAuthenticated) as unknown:
-        auth.sign_in(db, email="nobody-here@example.com", password=PASSWORD)
+        signin.sign_in(db, email="nobody-here@example.com", password=PASSWORD)
 
     assert str(wrong.value) == str(unknown.value) == "Email or password is incorrect."
     assert type(wrong.value) is type(unknown.value)
     # The unknown email still cost one full password check, against the dummy hash.
-    assert checked == [password_hash, auth._dummy_hash()]
+    assert checked == [password_hash, signin._dummy_hash()]
 
 
 def test_failed_and_successful_sign_ins_are_audited_with_ip_and_user_agent(
@@ -134,7 +134,7 @@ def test_failed_and_successful_sign_ins_are_audited_with_ip_and_user_agent(
     with pytest.raises(NotAuthenticated):
         sign_in(db, user, password="wrong password here")
     with pytest.raises(NotAuthenticated):
-        auth.sign_in(db, email="ghost@example.com", password=PASSWORD, ip_address=IP, user_agent=UA)
+        signin.sign_in(db, email="ghost@example.com", password=PASSWORD, ip_address=IP, user_agent=UA)
     result = sign_in(db, user)
 
     failed = entries(db, "auth.sign_in_failed")
@@ -156,7 +156,7 @@ def test_a_refused_sign_in_commits_its_bookkeeping(fresh_engine: sa.Engine, cloc
         email, user_id = user.email, user.id
 
     with pytest.raises(NotAuthenticated), Session(fresh_engine) as s, s.begin():  # as db.session_scope does
-        auth.sign_in(s, email=email, password="wrong password here", ip_address=IP, user_agent=UA)
+        signin.sign_in(s, email=email, password="wrong password here", ip_address=IP, user_agent=UA)
 
     with Session(fresh_engine) as s:
         assert s.get(m.User, user_id).failed_login_attempts == 1
@@ -232,7 +232,7 @@ def test_concurrent_wrong_attempts_are_all_counted(fresh_engine: sa.Engine, cloc
         barrier.wait()
         try:
             with Session(fresh_engine) as s, s.begin():
-                auth.sign_in(s, email=email, password=f"wrong password {n}")
+                signin.sign_in(s, email=email, password=f"wrong password {n}")
         except AccountLocked:
             outcomes.append("locked")
         except NotAuthenticated:
@@ -273,7 +273,7 @@ def test_group_officers_sign_in_as_group_officer(db: Session, clock: Clock, pass
     result = sign_in(db, officer)
 
     assert result.signed_in and result.actor.role == GROUP_OFFICER
-    assert auth.resolve_session(db, token=result.token).role == GROUP_OFFICER
+    assert sessions.resolve_session(db, token=result.token).role == GROUP_OFFICER
 
 
 def test_plain_members_and_removed_officers_cannot_sign_in(db: Session, clock: Clock, password_hash: str) -> None:
@@ -297,7 +297,7 @@ def test_an_officer_removed_from_the_group_loses_the_session(db: Session, clock:
     db.flush()
 
     with pytest.raises(NotAuthenticated):
-        auth.resolve_session(db, token=result.token)
+        sessions.resolve_session(db, token=result.token)
 
 
 def test_inactive_accounts_cannot_sign_in(db: Session, clock: Clock, password_hash: str) -> None:
@@ -321,9 +321,9 @@ def test_a_deactivated_or_demoted_user_loses_the_session_at_once(db: Session, cl
     db.flush()
 
     with pytest.raises(NotAuthenticated, match="deactivated"):
-        auth.resolve_session(db, token=one.token)
+        sessions.resolve_session(db, token=one.token)
     with pytest.raises(NotAuthenticated, match="cannot sign in"):
-        auth.resolve_session(db, token=two.token)
+        sessions.resolve_session(db, token=two.token)
 
 
 def test_a_password_change_ends_older_sessions(db: Session, clock: Clock, password_hash: str) -> None:
@@ -335,12 +335,12 @@ def test_a_password_change_ends_older_sessions(db: Session, clock: Clock, passwo
     db.flush()
 
     with pytest.raises(NotAuthenticated):
-        auth.resolve_session(db, token=result.token)
+        sessions.resolve_session(db, token=result.token)
 
 
 def test_an_old_bcrypt_hash_is_upgraded_at_sign_in(db: Session, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.undo()  # real needs_rehash for this test (one real cost-12 hash below)
-    monkeypatch.setattr(auth, "utcnow", clock)
+    monkeypatch.setattr(rules, "utcnow", clock)
     legacy = passwords._context.handler("bcrypt").using(rounds=4).hash(PASSWORD)
     user = make_user(db, legacy)
 
@@ -356,13 +356,13 @@ def test_a_session_expires_after_thirty_idle_minutes(db: Session, clock: Clock, 
     token = sign_in(db, user).token
 
     clock.advance(minutes=29)
-    auth.resolve_session(db, token=token)  # use keeps it alive
+    sessions.resolve_session(db, token=token)  # use keeps it alive
     clock.advance(minutes=29)
-    auth.resolve_session(db, token=token)
+    sessions.resolve_session(db, token=token)
     clock.advance(minutes=30)
 
     with pytest.raises(NotAuthenticated, match="Your session has expired. Please sign in again."):
-        auth.resolve_session(db, token=token)
+        sessions.resolve_session(db, token=token)
 
 
 def test_last_active_is_written_at_most_once_a_minute(db: Session, clock: Clock, password_hash: str) -> None:
@@ -371,14 +371,14 @@ def test_last_active_is_written_at_most_once_a_minute(db: Session, clock: Clock,
     started = clock.now
 
     clock.advance(seconds=50)
-    auth.resolve_session(db, token=token)
+    sessions.resolve_session(db, token=token)
     stored = lambda: db.execute(  # noqa: E731
-        sa.text("SELECT last_active_at FROM active_sessions WHERE token_hash = :h"), {"h": auth.hash_token(token)}
+        sa.text("SELECT last_active_at FROM active_sessions WHERE token_hash = :h"), {"h": rules.hash_token(token)}
     ).scalar_one()
     assert stored() == started
 
     clock.advance(seconds=20)
-    auth.resolve_session(db, token=token)
+    sessions.resolve_session(db, token=token)
     assert stored() == clock.now
 
 
@@ -388,11 +388,11 @@ def test_a_session_ends_24_hours_after_sign_in_however_active(db: Session, clock
 
     for _ in range(24 * 3 - 1):
         clock.advance(minutes=20)
-        auth.resolve_session(db, token=token)
+        sessions.resolve_session(db, token=token)
     clock.advance(minutes=20)
 
     with pytest.raises(NotAuthenticated, match="expired"):
-        auth.resolve_session(db, token=token)
+        sessions.resolve_session(db, token=token)
 
 
 def test_sign_out_ends_the_session_at_once(db: Session, clock: Clock, password_hash: str) -> None:
@@ -400,13 +400,13 @@ def test_sign_out_ends_the_session_at_once(db: Session, clock: Clock, password_h
     token = sign_in(db, user).token
     other = sign_in(db, user).token
 
-    assert auth.sign_out(db, token=token, ip_address=IP, user_agent=UA) is True
+    assert sessions.sign_out(db, token=token, ip_address=IP, user_agent=UA) is True
 
     with pytest.raises(NotAuthenticated, match="signed out"):
-        auth.resolve_session(db, token=token)
-    assert auth.resolve_session(db, token=other).user_id == user.id  # other devices stay signed in
-    assert auth.sign_out(db, token=token) is False
-    assert auth.sign_out(db, token={"not": "a token"}) is False
+        sessions.resolve_session(db, token=token)
+    assert sessions.resolve_session(db, token=other).user_id == user.id  # other devices stay signed in
+    assert sessions.sign_out(db, token=token) is False
+    assert sessions.sign_out(db, token={"not": "a token"}) is False
     row = session_row(db, token)
     assert row.revoked and row.revoked_at == clock.now and row.revoked_by == user.id
     [entry] = entries(db, "auth.sign_out")
@@ -419,13 +419,13 @@ def test_sessions_live_in_the_database(db: Session, clock: Clock, password_hash:
     token = sign_in(db, user).token
     db.expunge_all()
 
-    assert auth.resolve_session(db, token=token).user_id == user.id
+    assert sessions.resolve_session(db, token=token).user_id == user.id
 
 
 @pytest.mark.parametrize("token", [None, "", "short", "x" * 500, 12345, {"token": "x"}, ["a"], "A" * 43])
 def test_resolve_refuses_anything_but_a_live_token(db: Session, clock: Clock, token: object) -> None:
     with pytest.raises(NotAuthenticated):
-        auth.resolve_session(db, token=token)
+        sessions.resolve_session(db, token=token)
 
 
 # --- two-factor ---------------------------------------------------------------------------------
@@ -438,32 +438,32 @@ def test_an_admin_without_two_factor_must_set_it_up_at_sign_in(db: Session, cloc
     assert pending.expires_at == clock.now + timedelta(minutes=10)
     assert not session_row(db, pending.token).two_factor_verified
     with pytest.raises(NotAuthenticated, match="authenticator"):
-        auth.resolve_session(db, token=pending.token)
+        sessions.resolve_session(db, token=pending.token)
     assert admin.failed_login_attempts == 0 and admin.last_login_at is None
     [entry] = entries(db, "auth.sign_in_pending")
     assert entry.details["next_step"] == "TOTP_ENROLMENT_REQUIRED"
 
-    setup = auth.begin_totp_enrollment(db, token=pending.token, ip_address=IP, user_agent=UA)
+    setup = signin.begin_totp_enrollment(db, token=pending.token, ip_address=IP, user_agent=UA)
 
     assert setup.provisioning_uri.startswith("otpauth://totp/") and setup.secret in setup.provisioning_uri
     assert setup.account_name == admin.email
     assert admin.two_factor_secret.startswith("v1.") and setup.secret not in admin.two_factor_secret
     assert totp.decrypt_secret(admin.two_factor_secret, admin.id) == setup.secret
-    assert not admin.two_factor_enabled and not auth.has_totp(admin)
+    assert not admin.two_factor_enabled and not rules.has_totp(admin)
 
     with pytest.raises(NotAuthenticated, match="not correct"):
-        auth.confirm_totp_enrollment(db, token=pending.token, code=_wrong(setup.secret, clock.now))
+        signin.confirm_totp_enrollment(db, token=pending.token, code=_wrong(setup.secret, clock.now))
     assert admin.failed_login_attempts == 1 and not admin.two_factor_enabled
 
-    done = auth.confirm_totp_enrollment(db, token=pending.token, code=totp.code_at(setup.secret, clock.now),
+    done = signin.confirm_totp_enrollment(db, token=pending.token, code=totp.code_at(setup.secret, clock.now),
                                         ip_address=IP, user_agent=UA)
 
     assert done.signed_in and done.token != pending.token and done.actor.role == "ADMIN"
     assert admin.two_factor_enabled and admin.two_factor_method == "AUTHENTICATOR"
     assert admin.failed_login_attempts == 0 and admin.last_login_at == clock.now
-    assert auth.resolve_session(db, token=done.token).user_id == admin.id
+    assert sessions.resolve_session(db, token=done.token).user_id == admin.id
     with pytest.raises(NotAuthenticated):
-        auth.resolve_session(db, token=pending.token)  # the pending token was replaced
+        sessions.resolve_session(db, token=pending.token)  # the pending token was replaced
     assert session_row(db, done.token).expires_at == clock.now + timedelta(hours=24)
     [enrolled] = entries(db, "auth.totp_enrolled")
     assert enrolled.actor_id == admin.id and enrolled.after == {"two_factor_enabled": True,
@@ -491,17 +491,17 @@ def test_an_enrolled_account_signs_in_with_a_code(db: Session, clock: Clock, pas
     pending = sign_in(db, admin)
     assert pending.step is SignInStep.TOTP_REQUIRED
     with pytest.raises(Conflict):
-        auth.begin_totp_enrollment(db, token=pending.token)  # cannot replace a working authenticator
+        signin.begin_totp_enrollment(db, token=pending.token)  # cannot replace a working authenticator
 
-    done = auth.verify_second_factor(db, token=pending.token, code=totp.code_at(seed, clock.now),
+    done = signin.verify_second_factor(db, token=pending.token, code=totp.code_at(seed, clock.now),
                                      ip_address=IP, user_agent=UA)
 
     assert done.signed_in and done.actor.role == "ADMIN"
-    assert auth.resolve_session(db, token=done.token).session_id == done.actor.session_id
+    assert sessions.resolve_session(db, token=done.token).session_id == done.actor.session_id
     [entry] = entries(db, "auth.sign_in")
     assert entry.details["second_factor"] == "totp" and str(entry.ip_address) == IP
     with pytest.raises(NotAuthenticated):
-        auth.verify_second_factor(db, token=pending.token, code=totp.code_at(seed, clock.now))
+        signin.verify_second_factor(db, token=pending.token, code=totp.code_at(seed, clock.now))
 
 
 def test_codes_from_the_neighbouring_step_are_accepted_but_not_older(db: Session, clock: Clock, password_hash: str) -> None:
@@ -509,9 +509,9 @@ def test_codes_from_the_neighbouring_step_are_accepted_but_not_older(db: Session
     seed = enrol(db, user)
 
     with pytest.raises(NotAuthenticated, match="not correct"):
-        auth.verify_second_factor(db, token=sign_in(db, user).token,
+        signin.verify_second_factor(db, token=sign_in(db, user).token,
                                   code=totp.code_at(seed, clock.now - timedelta(seconds=60)))
-    done = auth.verify_second_factor(db, token=sign_in(db, user).token,
+    done = signin.verify_second_factor(db, token=sign_in(db, user).token,
                                      code=totp.code_at(seed, clock.now - timedelta(seconds=30)))
 
     assert done.signed_in
@@ -521,16 +521,16 @@ def test_a_code_cannot_be_used_twice(db: Session, clock: Clock, password_hash: s
     admin = make_user(db, password_hash, role="ADMIN")
     seed = enrol(db, admin)
     code = totp.code_at(seed, clock.now)
-    auth.verify_second_factor(db, token=sign_in(db, admin).token, code=code)
+    signin.verify_second_factor(db, token=sign_in(db, admin).token, code=code)
 
     clock.advance(seconds=10)
     second = sign_in(db, admin)
     with pytest.raises(NotAuthenticated, match="already been used"):
-        auth.verify_second_factor(db, token=second.token, code=code)
+        signin.verify_second_factor(db, token=second.token, code=code)
     assert admin.failed_login_attempts == 1
 
     clock.advance(seconds=30)
-    assert auth.verify_second_factor(db, token=second.token, code=totp.code_at(seed, clock.now)).signed_in
+    assert signin.verify_second_factor(db, token=second.token, code=totp.code_at(seed, clock.now)).signed_in
 
 
 def test_wrong_codes_count_toward_the_lockout(db: Session, clock: Clock, password_hash: str) -> None:
@@ -539,14 +539,14 @@ def test_wrong_codes_count_toward_the_lockout(db: Session, clock: Clock, passwor
     pending = sign_in(db, admin)
     for _ in range(4):
         with pytest.raises(NotAuthenticated, match="not correct"):
-            auth.verify_second_factor(db, token=pending.token, code=_wrong(seed, clock.now), ip_address=IP)
+            signin.verify_second_factor(db, token=pending.token, code=_wrong(seed, clock.now), ip_address=IP)
 
     with pytest.raises(AccountLocked):
-        auth.verify_second_factor(db, token=pending.token, code=_wrong(seed, clock.now))
+        signin.verify_second_factor(db, token=pending.token, code=_wrong(seed, clock.now))
 
     assert session_row(db, pending.token).revoked
     with pytest.raises(NotAuthenticated):  # the right code no longer helps on that session
-        auth.verify_second_factor(db, token=pending.token, code=totp.code_at(seed, clock.now))
+        signin.verify_second_factor(db, token=pending.token, code=totp.code_at(seed, clock.now))
     with pytest.raises(AccountLocked):
         sign_in(db, admin)
     failed = entries(db, "auth.totp_failed")
@@ -560,11 +560,11 @@ def test_a_password_alone_does_not_reset_the_code_counter(db: Session, clock: Cl
     seed = enrol(db, admin)
     for _ in range(4):
         with pytest.raises(NotAuthenticated):
-            auth.verify_second_factor(db, token=sign_in(db, admin).token, code=_wrong(seed, clock.now))
+            signin.verify_second_factor(db, token=sign_in(db, admin).token, code=_wrong(seed, clock.now))
 
     pending = sign_in(db, admin)
     with pytest.raises(AccountLocked):
-        auth.verify_second_factor(db, token=pending.token, code=_wrong(seed, clock.now))
+        signin.verify_second_factor(db, token=pending.token, code=_wrong(seed, clock.now))
 
 
 def test_a_pending_session_expires_after_ten_minutes(db: Session, clock: Clock, password_hash: str) -> None:
@@ -575,7 +575,7 @@ def test_a_pending_session_expires_after_ten_minutes(db: Session, clock: Clock, 
     clock.advance(minutes=10)
 
     with pytest.raises(NotAuthenticated, match="expired"):
-        auth.verify_second_factor(db, token=pending.token, code=totp.code_at(seed, clock.now))
+        signin.verify_second_factor(db, token=pending.token, code=totp.code_at(seed, clock.now))
 
 
 def test_other_roles_may_switch_two_factor_on(db: Session, clock: Clock, password_hash: str) -> None:
@@ -584,18 +584,18 @@ def test_other_roles_may_switch_two_factor_on(db: Session, clock: Clock, passwor
     assert signed_in.signed_in
 
     with pytest.raises(InvalidInput, match="current password"):
-        auth.begin_totp_enrollment(db, token=signed_in.token)
+        signin.begin_totp_enrollment(db, token=signed_in.token)
     with pytest.raises(NotAuthenticated, match="current password is not correct"):
-        auth.begin_totp_enrollment(db, token=signed_in.token, password="not my password")
+        signin.begin_totp_enrollment(db, token=signed_in.token, password="not my password")
     assert user.failed_login_attempts == 1 and user.two_factor_secret is None
     [reauth] = entries(db, "auth.reauth_failed")
     assert reauth.actor_id == user.id
 
-    setup = auth.begin_totp_enrollment(db, token=signed_in.token, password=PASSWORD)
-    done = auth.confirm_totp_enrollment(db, token=signed_in.token, code=totp.code_at(setup.secret, clock.now))
+    setup = signin.begin_totp_enrollment(db, token=signed_in.token, password=PASSWORD)
+    done = signin.confirm_totp_enrollment(db, token=signed_in.token, code=totp.code_at(setup.secret, clock.now))
 
     assert done.signed_in and done.token == signed_in.token and done.actor.role == "MANAGER"
-    assert auth.has_totp(user) and user.failed_login_attempts == 1  # only a full sign-in resets it
+    assert rules.has_totp(user) and user.failed_login_attempts == 1  # only a full sign-in resets it
     clock.advance(seconds=30)
     assert sign_in(db, user).step is SignInStep.TOTP_REQUIRED
     [started] = entries(db, "auth.totp_enrollment_started")
@@ -611,7 +611,7 @@ def test_a_role_needing_two_factor_is_enforced_on_existing_sessions(db: Session,
     db.flush()
 
     with pytest.raises(NotAuthenticated, match="two-step sign-in"):
-        auth.resolve_session(db, token=token)
+        sessions.resolve_session(db, token=token)
 
 
 def test_email_or_sms_two_factor_of_the_customer_apps_is_not_asked_for(db: Session, clock: Clock, password_hash: str) -> None:
@@ -639,7 +639,7 @@ def test_an_unreadable_seed_is_refused_with_a_clear_message(db: Session, clock: 
     db.flush()
 
     with pytest.raises(NotAuthenticated, match="Ask an administrator"):
-        auth.verify_second_factor(db, token=sign_in(db, admin).token, code="123456")
+        signin.verify_second_factor(db, token=sign_in(db, admin).token, code="123456")
 
 
 # --- untrusted input ----------------------------------------------------------------------------
@@ -660,7 +660,7 @@ def test_an_unreadable_seed_is_refused_with_a_clear_message(db: Session, clock: 
 )
 def test_malformed_sign_in_input_is_refused(db: Session, clock: Clock, email: object, password: object) -> None:
     with pytest.raises(InvalidInput):
-        auth.sign_in(db, email=email, password=password)
+        signin.sign_in(db, email=email, password=password)
 
 
 @pytest.mark.parametrize("code", [None, 123456, {"code": "123456"}, "12345", "1234567", "12a456", "x" * 100])
@@ -670,7 +670,7 @@ def test_malformed_codes_are_refused_without_counting(db: Session, clock: Clock,
     pending = sign_in(db, admin)
 
     with pytest.raises(InvalidInput, match="6-digit code"):
-        auth.verify_second_factor(db, token=pending.token, code=code)
+        signin.verify_second_factor(db, token=pending.token, code=code)
     assert admin.failed_login_attempts == 0
 
 
@@ -679,7 +679,7 @@ def test_codes_may_be_typed_with_spaces(db: Session, clock: Clock, password_hash
     seed = enrol(db, admin)
     code = totp.code_at(seed, clock.now)
 
-    assert auth.verify_second_factor(db, token=sign_in(db, admin).token, code=f" {code[:3]} {code[3:]} ").signed_in
+    assert signin.verify_second_factor(db, token=sign_in(db, admin).token, code=f" {code[:3]} {code[3:]} ").signed_in
 
 
 def test_bad_ip_addresses_and_long_user_agents_are_cleaned(db: Session, clock: Clock, password_hash: str) -> None:
@@ -700,6 +700,6 @@ def test_bad_ip_addresses_and_long_user_agents_are_cleaned(db: Session, clock: C
 def test_new_passwords_must_be_12_to_256_characters() -> None:
     for bad in ("short", "x" * 11, "x" * 257, " " * 20, "twelve chars\x00", 123456789012, None):
         with pytest.raises(InvalidInput):
-            auth.validate_new_password(bad)
-    assert auth.validate_new_password("x" * 12) == "x" * 12
-    assert auth.validate_new_password("x" * 256) == "x" * 256
+            passwords.validate_new_password(bad)
+    assert passwords.validate_new_password("x" * 12) == "x" * 12
+    assert passwords.validate_new_password("x" * 256) == "x" * 256

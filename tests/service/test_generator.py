@@ -45,7 +45,7 @@ from dashboard.models.enums import (
     WithdrawalStatus,
 )
 from dashboard.seed import AS_OF, DEMO_OFFICER, DEMO_STAFF, NOW, PROFILES, run_seed
-from dashboard.services.passwords import needs_rehash, verify_password
+from dashboard.auth.passwords import needs_rehash, verify_password
 from tests.conftest import create_database, drop_database
 
 DEMO = PROFILES["demo"]

@@ -17,9 +17,9 @@ from dashboard import models as m
 from dashboard.kyc import actions, queries, rules
 from dashboard.core.actor import Actor
 from dashboard.core.errors import Conflict, InvalidInput, NotAllowed, NotAuthenticated, NotFound
-from dashboard.services.history import record_status_change
-from dashboard.services.notifications import notify
-from dashboard.services.outbox import emit
+from dashboard.core.history import record_status_change
+from dashboard.core.notifications import notify
+from dashboard.core.outbox import emit
 from tests import factories
 
 NOW = datetime.now(UTC)

@@ -1,4 +1,4 @@
-"""Staff administration (dashboard.services.staff) and the create-admin command."""
+"""Staff administration (dashboard.staff: queries, actions, accounts) and the create-admin command."""
 
 from __future__ import annotations
 
@@ -19,9 +19,10 @@ from sqlmodel import Session, select
 from dashboard.cli import staff as staff_cli
 from dashboard import models as m
 from dashboard.core.permissions import GROUP_OFFICER
-from dashboard.services import auth, passwords, staff, totp
+from dashboard.auth import passwords, rules, sessions, signin, totp
 from dashboard.core.actor import Actor
 from dashboard.core.errors import Conflict, InvalidInput, NotAllowed, NotAuthenticated, NotFound
+from dashboard.staff import accounts, actions, queries
 from tests import factories
 
 PASSWORD = "correct horse battery staple"
@@ -79,22 +80,22 @@ def assert_no_secrets_in_audit(db: Session) -> None:
 
 
 def signed_in_token(db: Session, user: m.User) -> str:
-    return auth.sign_in(db, email=user.email, password=PASSWORD, ip_address=IP, user_agent="Firefox/125.0 (X11; Linux)").token
+    return signin.sign_in(db, email=user.email, password=PASSWORD, ip_address=IP, user_agent="Firefox/125.0 (X11; Linux)").token
 
 
 # --- permission matrix --------------------------------------------------------------------------
 def _operations(target: m.User, session_id: uuid.UUID) -> dict[str, Callable[[Session, Any], object]]:
     return {
-        "list_staff": lambda db, a: staff.list_staff(db, actor=a),
-        "list_sessions": lambda db, a: staff.list_sessions(db, actor=a),
-        "create_staff": lambda db, a: staff.create_staff(db, actor=a, email="new.person@example.com", first_name="New",
+        "list_staff": lambda db, a: queries.list_staff(db, actor=a),
+        "list_sessions": lambda db, a: queries.list_sessions(db, actor=a),
+        "create_staff": lambda db, a: actions.create_staff(db, actor=a, email="new.person@example.com", first_name="New",
                                                          last_name="Person", role="SUPPORT", password=PASSWORD),
-        "change_role": lambda db, a: staff.change_role(db, actor=a, user_id=target.id, role="MANAGER"),
-        "deactivate": lambda db, a: staff.deactivate(db, actor=a, user_id=target.id),
-        "reactivate": lambda db, a: staff.reactivate(db, actor=a, user_id=target.id),
-        "reset_password": lambda db, a: staff.reset_password(db, actor=a, user_id=target.id, new_password=NEW_PASSWORD),
-        "reset_two_factor": lambda db, a: staff.reset_two_factor(db, actor=a, user_id=target.id),
-        "revoke_session": lambda db, a: staff.revoke_session(db, actor=a, session_id=session_id),
+        "change_role": lambda db, a: actions.change_role(db, actor=a, user_id=target.id, role="MANAGER"),
+        "deactivate": lambda db, a: actions.deactivate(db, actor=a, user_id=target.id),
+        "reactivate": lambda db, a: actions.reactivate(db, actor=a, user_id=target.id),
+        "reset_password": lambda db, a: actions.reset_password(db, actor=a, user_id=target.id, new_password=NEW_PASSWORD),
+        "reset_two_factor": lambda db, a: actions.reset_two_factor(db, actor=a, user_id=target.id),
+        "revoke_session": lambda db, a: actions.revoke_session(db, actor=a, session_id=session_id),
     }
 
 
@@ -119,7 +120,7 @@ def test_only_an_active_admin_may_manage_staff(
     db: Session, clock: Clock, password_hash: str, admin: m.User, operation: str, role: str
 ) -> None:
     target = make_user(db, password_hash, role="SUPPORT")
-    session_id = auth.resolve_session(db, token=signed_in_token(db, target)).session_id
+    session_id = sessions.resolve_session(db, token=signed_in_token(db, target)).session_id
     if role == "none":
         actor: Any = None
     elif role == "system":
@@ -132,19 +133,19 @@ def test_only_an_active_admin_may_manage_staff(
         actor = _actor_with_role(db, password_hash, role)
     before = (len(audit_entries(db)), db.execute(sa.text("SELECT count(*) FROM users")).scalar())
 
-    with pytest.raises(NotAuthenticated if role == "none" else NotAllowed):
+    with pytest.raises(NotAuthenticated if role == "none" else NotAllowed):  # refused before any work
         _operations(target, session_id)[operation](db, actor)
 
     assert (len(audit_entries(db)), db.execute(sa.text("SELECT count(*) FROM users")).scalar()) == before
     db.refresh(target)
     assert target.role == "SUPPORT" and target.is_active
-    assert auth.resolve_session(db, token=signed_in_token(db, target)).user_id == target.id
+    assert sessions.resolve_session(db, token=signed_in_token(db, target)).user_id == target.id
 
 
 def test_a_non_actor_object_is_not_signed_in(db: Session, admin: m.User) -> None:
     for fake in ({"user_id": str(admin.id), "role": "ADMIN"}, "ADMIN", admin):
         with pytest.raises(NotAuthenticated):
-            staff.list_staff(db, actor=fake)
+            queries.list_staff(db, actor=fake)
 
 
 # --- listing ------------------------------------------------------------------------------------
@@ -154,11 +155,11 @@ def test_list_staff_shows_staff_only_as_display_rows(db: Session, clock: Clock, 
                      last_name="Mensah", last_login_at=clock.now)
     make_user(db, password_hash, role="SUPPORT", email="gone@example.com", is_active=False)
 
-    page = staff.list_staff(db, actor=boss)
+    page = queries.list_staff(db, actor=boss)
 
     emails = [row["email"] for row in page.rows]
     assert "customer@example.com" not in emails and "gone@example.com" not in emails
-    assert emails == sorted(emails) and page.total == len(emails) == 2 and page.next_after is None
+    assert emails == sorted(emails) and page.extra["total"] == len(emails) == 2 and page.next_cursor is None
     row = next(r for r in page.rows if r["email"] == "kofi@example.com")
     assert row == {
         "id": str(kofi.id), "email": "kofi@example.com", "name": "Kofi Mensah", "first_name": "Kofi",
@@ -168,7 +169,7 @@ def test_list_staff_shows_staff_only_as_display_rows(db: Session, clock: Clock, 
     }
     assert all(isinstance(v, (str, bool)) for r in page.rows for v in r.values())
 
-    with_inactive = staff.list_staff(db, actor=boss, include_inactive=True)
+    with_inactive = queries.list_staff(db, actor=boss, include_inactive=True)
     assert "gone@example.com" in [r["email"] for r in with_inactive.rows]
     assert next(r for r in with_inactive.rows if r["email"] == "gone@example.com")["status"] == "Deactivated"
 
@@ -183,18 +184,18 @@ def test_list_staff_filters_searches_and_pages(db: Session, clock: Clock, passwo
     seen: list[str] = []
     after = None
     while True:
-        page = staff.list_staff(db, actor=boss, role="TREASURER", limit=2, after=after)
-        assert page.total == 5 and len(page.rows) <= 2
+        page = queries.list_staff(db, actor=boss, role="TREASURER", limit=2, after=after)
+        assert page.extra["total"] == 5 and len(page.rows) <= 2
         seen += [r["email"] for r in page.rows]
-        if page.next_after is None:
+        if page.next_cursor is None:
             break
-        after = page.next_after
+        after = page.next_cursor
     assert seen == [f"t{n}@bank.example" for n in range(5)]
 
-    assert [r["email"] for r in staff.list_staff(db, actor=boss, search="tess ng3").rows] == ["t3@bank.example"]
-    assert [r["email"] for r in staff.list_staff(db, actor=boss, search="M@BANK").rows] == ["m@bank.example"]
-    assert [r["email"] for r in staff.list_staff(db, actor=boss, search="%_").rows] == ["m@bank.example"]
-    locked = staff.list_staff(db, actor=boss, search="locked@").rows[0]
+    assert [r["email"] for r in queries.list_staff(db, actor=boss, search="tess ng3").rows] == ["t3@bank.example"]
+    assert [r["email"] for r in queries.list_staff(db, actor=boss, search="M@BANK").rows] == ["m@bank.example"]
+    assert [r["email"] for r in queries.list_staff(db, actor=boss, search="%_").rows] == ["m@bank.example"]
+    locked = queries.list_staff(db, actor=boss, search="locked@").rows[0]
     assert locked["status"] == "Locked" and locked["locked_until"]
 
 
@@ -210,48 +211,83 @@ def test_list_staff_filters_searches_and_pages(db: Session, clock: Clock, passwo
 )
 def test_list_staff_refuses_bad_arguments(db: Session, boss: Actor, kwargs: dict[str, Any]) -> None:
     with pytest.raises(InvalidInput):
-        staff.list_staff(db, actor=boss, **kwargs)
+        queries.list_staff(db, actor=boss, **kwargs)
 
 
 def test_list_sessions_shows_open_sessions_only(db: Session, clock: Clock, password_hash: str, admin: m.User) -> None:
-    boss_result = auth.sign_in(db, email=admin.email, password=PASSWORD)  # pending: ADMIN without 2FA
+    boss_result = signin.sign_in(db, email=admin.email, password=PASSWORD)  # pending: ADMIN without 2FA
     support = make_user(db, password_hash, role="SUPPORT")
     live = signed_in_token(db, support)
     ended = signed_in_token(db, support)
-    auth.sign_out(db, token=ended)
+    sessions.sign_out(db, token=ended)
     other = make_user(db, password_hash, role="MANAGER")
     signed_in_token(db, other)
-    live_actor = auth.resolve_session(db, token=live)
+    live_actor = sessions.resolve_session(db, token=live)
     boss = Actor(user_id=admin.id, email=admin.email, role="ADMIN", session_id=live_actor.session_id)
 
-    rows = staff.list_sessions(db, actor=boss, user_id=support.id)
+    rows = queries.list_sessions(db, actor=boss, user_id=support.id).rows
 
     assert [r["id"] for r in rows] == [str(live_actor.session_id)]
     [row] = rows
     assert row["device"] == "Firefox on Linux" and row["ip_address"] == IP and row["email"] == support.email
     assert row["status"] == "Signed in" and row["is_current"] is True
     assert row["created"] == clock.now.strftime("%Y-%m-%d %H:%M UTC")
-    everyone = staff.list_sessions(db, actor=boss)
+    everyone = queries.list_sessions(db, actor=boss).rows
     assert {r["email"] for r in everyone} == {support.email, other.email, admin.email}
     assert next(r for r in everyone if r["email"] == admin.email)["status"] == "Awaiting second step"
     assert boss_result.token not in json.dumps(everyone)
 
     clock.advance(minutes=31)  # idle: no longer open
-    assert staff.list_sessions(db, actor=boss) == []
+    assert queries.list_sessions(db, actor=boss).rows == []
     with pytest.raises(InvalidInput):
-        staff.list_sessions(db, actor=boss, user_id={"id": 1})
+        queries.list_sessions(db, actor=boss, user_id={"id": 1})
+
+
+def test_list_sessions_pages_by_last_use(db: Session, clock: Clock, password_hash: str, boss: Actor) -> None:
+    user = make_user(db, password_hash, role="SUPPORT")
+    tokens = []
+    for _ in range(5):
+        tokens.append(signed_in_token(db, user))
+        clock.advance(minutes=2)
+    sessions.resolve_session(db, token=tokens[0])  # the first one is now the most recently used
+
+    seen: list[str] = []
+    after = None
+    while True:
+        page = queries.list_sessions(db, actor=boss, user_id=user.id, limit=2, after=after)
+        assert page.extra["total"] == 5 and len(page.rows) <= 2
+        seen += [r["id"] for r in page.rows]
+        if page.next_cursor is None:
+            break
+        after = page.next_cursor
+    by_token = [str(sessions.resolve_session(db, token=t).session_id) for t in tokens]
+    assert seen == [by_token[0], *reversed(by_token[1:])]
+    for bad in ("x" * 300, "not|a-cursor", 5):
+        with pytest.raises(InvalidInput):
+            queries.list_sessions(db, actor=boss, after=bad)
+
+
+def test_list_staff_pages_past_an_email_with_a_separator(db: Session, password_hash: str, boss: Actor) -> None:
+    for email in ("a|1@pipe.example", "a|2@pipe.example", "b@pipe.example"):
+        make_user(db, password_hash, role="SUPPORT", email=email)
+
+    first = queries.list_staff(db, actor=boss, search="pipe.example", limit=1)
+    second = queries.list_staff(db, actor=boss, search="pipe.example", limit=2, after=first.next_cursor)
+
+    assert [r["email"] for r in first.rows + second.rows] == ["a|1@pipe.example", "a|2@pipe.example", "b@pipe.example"]
+    assert second.next_cursor is None
 
 
 # --- creating accounts --------------------------------------------------------------------------
 def test_create_staff_makes_an_account_that_can_sign_in(db: Session, clock: Clock, boss: Actor) -> None:
-    row = staff.create_staff(db, actor=boss, email="  New.Officer@Example.COM ", first_name=" Nia ",
+    row = actions.create_staff(db, actor=boss, email="  New.Officer@Example.COM ", first_name=" Nia ",
                              last_name="Okoro", role="TREASURER", password=PASSWORD)
 
     assert row["email"] == "new.officer@example.com" and row["role"] == "TREASURER" and row["name"] == "Nia Okoro"
     user = db.exec(select(m.User).where(m.User.email == "new.officer@example.com")).one()
     assert user.platform == "STAFF" and user.account_type is None and user.is_active
     assert user.password_hash != PASSWORD and passwords.verify_password(PASSWORD, user.password_hash)
-    assert auth.sign_in(db, email="new.officer@example.com", password=PASSWORD).signed_in
+    assert signin.sign_in(db, email="new.officer@example.com", password=PASSWORD).signed_in
     [entry] = audit_entries(db, "staff.created")
     assert entry.actor_id == boss.user_id and entry.target_id == str(user.id) and entry.before is None
     assert entry.after == {"email": "new.officer@example.com", "first_name": "Nia", "last_name": "Okoro",
@@ -264,7 +300,7 @@ def test_create_staff_refuses_a_taken_email(db: Session, password_hash: str, bos
     make_user(db, password_hash, role="CUSTOMER", email="taken@example.com")
 
     with pytest.raises(Conflict, match="already exists"):
-        staff.create_staff(db, actor=boss, email="TAKEN@example.com", first_name="A", last_name="B",
+        actions.create_staff(db, actor=boss, email="TAKEN@example.com", first_name="A", last_name="B",
                            role="SUPPORT", password=PASSWORD)
     assert audit_entries(db, "staff.created") == []
 
@@ -285,7 +321,7 @@ def test_create_staff_validates_every_field(db: Session, boss: Actor, field: str
     kwargs[field] = value
 
     with pytest.raises(InvalidInput):
-        staff.create_staff(db, actor=boss, **kwargs)
+        actions.create_staff(db, actor=boss, **kwargs)
     assert db.exec(select(m.User).where(m.User.email == "valid@example.com")).first() is None
 
 
@@ -294,13 +330,13 @@ def test_change_role_is_audited_with_before_and_after(db: Session, clock: Clock,
     user = make_user(db, password_hash, role="SUPPORT")
     token = signed_in_token(db, user)
 
-    row = staff.change_role(db, actor=boss, user_id=str(user.id), role="MANAGER")
+    row = actions.change_role(db, actor=boss, user_id=str(user.id), role="MANAGER")
 
     assert row["role"] == "MANAGER" and user.role == "MANAGER"
-    assert auth.resolve_session(db, token=token).role == "MANAGER"  # read live on the next request
+    assert sessions.resolve_session(db, token=token).role == "MANAGER"  # read live on the next request
     [entry] = audit_entries(db, "staff.role_changed")
     assert entry.before["role"] == "SUPPORT" and entry.after["role"] == "MANAGER"
-    staff.change_role(db, actor=boss, user_id=user.id, role="MANAGER")  # no change: no entry
+    actions.change_role(db, actor=boss, user_id=user.id, role="MANAGER")  # no change: no entry
     assert len(audit_entries(db, "staff.role_changed")) == 1
 
 
@@ -308,7 +344,7 @@ def test_an_admin_cannot_demote_themselves(db: Session, password_hash: str, admi
     make_user(db, password_hash, role="ADMIN")  # another admin exists: the refusal is about "self"
 
     with pytest.raises(NotAllowed, match="your own role"):
-        staff.change_role(db, actor=boss, user_id=admin.id, role="SUPPORT")
+        actions.change_role(db, actor=boss, user_id=admin.id, role="SUPPORT")
     assert admin.role == "ADMIN"
 
 
@@ -316,28 +352,28 @@ def test_promotion_to_admin_asks_for_two_factor_at_once(db: Session, clock: Cloc
     user = make_user(db, password_hash, role="SUPPORT")
     token = signed_in_token(db, user)
 
-    staff.change_role(db, actor=boss, user_id=user.id, role="ADMIN")
+    actions.change_role(db, actor=boss, user_id=user.id, role="ADMIN")
 
     with pytest.raises(NotAuthenticated, match="two-step"):
-        auth.resolve_session(db, token=token)
-    assert auth.sign_in(db, email=user.email, password=PASSWORD).step is auth.SignInStep.TOTP_ENROLMENT_REQUIRED
+        sessions.resolve_session(db, token=token)
+    assert signin.sign_in(db, email=user.email, password=PASSWORD).step is rules.SignInStep.TOTP_ENROLMENT_REQUIRED
 
 
 @pytest.mark.parametrize("bad", [{"id": 1}, "not-a-uuid", 42, None, ["x"]])
 def test_targets_must_be_valid_ids(db: Session, boss: Actor, bad: object) -> None:
     with pytest.raises(InvalidInput):
-        staff.change_role(db, actor=boss, user_id=bad, role="SUPPORT")
+        actions.change_role(db, actor=boss, user_id=bad, role="SUPPORT")
     with pytest.raises(InvalidInput):
-        staff.revoke_session(db, actor=boss, session_id=bad)
+        actions.revoke_session(db, actor=boss, session_id=bad)
 
 
 def test_customers_and_unknown_ids_are_not_staff(db: Session, password_hash: str, boss: Actor) -> None:
     customer = make_user(db, password_hash, role="CUSTOMER")
     for target in (customer.id, uuid.uuid4()):
         for call in (
-            lambda t: staff.change_role(db, actor=boss, user_id=t, role="ADMIN"),
-            lambda t: staff.deactivate(db, actor=boss, user_id=t),
-            lambda t: staff.reset_password(db, actor=boss, user_id=t, new_password=NEW_PASSWORD),
+            lambda t: actions.change_role(db, actor=boss, user_id=t, role="ADMIN"),
+            lambda t: actions.deactivate(db, actor=boss, user_id=t),
+            lambda t: actions.reset_password(db, actor=boss, user_id=t, new_password=NEW_PASSWORD),
         ):
             with pytest.raises(NotFound):
                 call(target)
@@ -348,18 +384,18 @@ def test_change_role_refuses_non_staff_roles(db: Session, password_hash: str, bo
     user = make_user(db, password_hash, role="SUPPORT")
     for role in ("CUSTOMER", GROUP_OFFICER, "SUPERUSER", "", None, {"role": "ADMIN"}):
         with pytest.raises(InvalidInput):
-            staff.change_role(db, actor=boss, user_id=user.id, role=role)
+            actions.change_role(db, actor=boss, user_id=user.id, role=role)
 
 
 def test_the_last_active_admin_is_protected(db: Session, password_hash: str, admin: m.User) -> None:
     """Self-protection already stops a lone admin; this is the check behind it (defence in depth)."""
     with pytest.raises(Conflict, match="At least one active administrator"):
-        staff._guard_last_admin(db, admin)
+        accounts.guard_last_admin(db, admin)
     make_user(db, password_hash, role="ADMIN", is_active=False)
     with pytest.raises(Conflict):
-        staff._guard_last_admin(db, admin)
+        accounts.guard_last_admin(db, admin)
     make_user(db, password_hash, role="ADMIN")
-    staff._guard_last_admin(db, admin)
+    accounts.guard_last_admin(db, admin)
 
 
 @pytest.mark.parametrize("operation", ["change_role", "deactivate"])
@@ -378,9 +414,9 @@ def test_two_admins_removing_each_other_at_once_leave_one_admin(
         try:
             with Session(fresh_engine) as s, s.begin():
                 if operation == "change_role":
-                    staff.change_role(s, actor=actor, user_id=target, role="SUPPORT")
+                    actions.change_role(s, actor=actor, user_id=target, role="SUPPORT")
                 else:
-                    staff.deactivate(s, actor=actor, user_id=target)
+                    actions.deactivate(s, actor=actor, user_id=target)
                 time.sleep(0.05)  # hold the transaction open a little: the other one must wait
             outcomes.append("done")
         except NotAllowed:
@@ -403,35 +439,35 @@ def test_deactivate_ends_every_session_at_once(db: Session, clock: Clock, passwo
     user = make_user(db, password_hash, role="TREASURER")
     tokens = [signed_in_token(db, user) for _ in range(2)]
 
-    row = staff.deactivate(db, actor=boss, user_id=user.id)
+    row = actions.deactivate(db, actor=boss, user_id=user.id)
 
     assert row["is_active"] is False and row["status"] == "Deactivated"
     for token in tokens:
         with pytest.raises(NotAuthenticated):
-            auth.resolve_session(db, token=token)
+            sessions.resolve_session(db, token=token)
     revoked = db.exec(select(m.ActiveSession).where(m.ActiveSession.user_id == user.id)).all()
     assert all(s.revoked and s.revoked_by == boss.user_id and s.revoked_at == clock.now for s in revoked)
     with pytest.raises(NotAuthenticated, match="deactivated"):
-        auth.sign_in(db, email=user.email, password=PASSWORD)
+        signin.sign_in(db, email=user.email, password=PASSWORD)
     [entry] = audit_entries(db, "staff.deactivated")
     assert entry.before["is_active"] is True and entry.after["is_active"] is False
     assert entry.details == {"sessions_revoked": 2}
     with pytest.raises(Conflict, match="already deactivated"):
-        staff.deactivate(db, actor=boss, user_id=user.id)
+        actions.deactivate(db, actor=boss, user_id=user.id)
 
 
 def test_an_admin_cannot_deactivate_themselves(db: Session, password_hash: str, admin: m.User, boss: Actor) -> None:
     make_user(db, password_hash, role="ADMIN")
 
     with pytest.raises(NotAllowed, match="your own account"):
-        staff.deactivate(db, actor=boss, user_id=admin.id)
+        actions.deactivate(db, actor=boss, user_id=admin.id)
     assert admin.is_active
 
 
 def test_another_admin_can_be_deactivated_while_one_remains(db: Session, password_hash: str, boss: Actor) -> None:
     other = make_user(db, password_hash, role="ADMIN")
 
-    staff.deactivate(db, actor=boss, user_id=other.id)
+    actions.deactivate(db, actor=boss, user_id=other.id)
 
     assert not other.is_active
 
@@ -439,13 +475,13 @@ def test_another_admin_can_be_deactivated_while_one_remains(db: Session, passwor
 def test_reactivate_lets_the_account_sign_in_again(db: Session, clock: Clock, password_hash: str, boss: Actor) -> None:
     user = make_user(db, password_hash, role="SUPPORT", is_active=False)
 
-    row = staff.reactivate(db, actor=boss, user_id=user.id)
+    row = actions.reactivate(db, actor=boss, user_id=user.id)
 
-    assert row["is_active"] is True and auth.sign_in(db, email=user.email, password=PASSWORD).signed_in
+    assert row["is_active"] is True and signin.sign_in(db, email=user.email, password=PASSWORD).signed_in
     [entry] = audit_entries(db, "staff.reactivated")
     assert entry.before["is_active"] is False and entry.after["is_active"] is True
     with pytest.raises(Conflict, match="already active"):
-        staff.reactivate(db, actor=boss, user_id=user.id)
+        actions.reactivate(db, actor=boss, user_id=user.id)
 
 
 # --- passwords and two-factor -------------------------------------------------------------------
@@ -456,14 +492,14 @@ def test_reset_password_clears_the_lockout_and_ends_sessions(db: Session, clock:
     db.add(user)
     db.flush()
 
-    staff.reset_password(db, actor=boss, user_id=user.id, new_password=NEW_PASSWORD)
+    actions.reset_password(db, actor=boss, user_id=user.id, new_password=NEW_PASSWORD)
 
     assert user.failed_login_attempts == 0 and user.locked_until is None and user.password_changed_at == clock.now
     with pytest.raises(NotAuthenticated):
-        auth.resolve_session(db, token=token)
+        sessions.resolve_session(db, token=token)
     with pytest.raises(NotAuthenticated, match="incorrect"):
-        auth.sign_in(db, email=user.email, password=PASSWORD)
-    assert auth.sign_in(db, email=user.email, password=NEW_PASSWORD).signed_in
+        signin.sign_in(db, email=user.email, password=PASSWORD)
+    assert signin.sign_in(db, email=user.email, password=NEW_PASSWORD).signed_in
     [entry] = audit_entries(db, "staff.password_reset")
     assert entry.before["failed_login_attempts"] == 5 and entry.after["failed_login_attempts"] == 0
     assert entry.details == {"sessions_revoked": 1}
@@ -475,7 +511,7 @@ def test_reset_password_validates_the_new_password(db: Session, password_hash: s
     user = make_user(db, password_hash, role="MANAGER")
 
     with pytest.raises(InvalidInput):
-        staff.reset_password(db, actor=boss, user_id=user.id, new_password=bad)
+        actions.reset_password(db, actor=boss, user_id=user.id, new_password=bad)
     assert user.password_hash == password_hash
 
 
@@ -486,22 +522,22 @@ def test_reset_two_factor_makes_an_admin_enrol_again(db: Session, clock: Clock, 
         totp.encrypt_secret(seed, other.id), True, "AUTHENTICATOR")
     db.add(other)
     db.flush()
-    pending = auth.sign_in(db, email=other.email, password=PASSWORD)
-    token = auth.verify_second_factor(db, token=pending.token, code=totp.code_at(seed, clock.now)).token
+    pending = signin.sign_in(db, email=other.email, password=PASSWORD)
+    token = signin.verify_second_factor(db, token=pending.token, code=totp.code_at(seed, clock.now)).token
 
-    row = staff.reset_two_factor(db, actor=boss, user_id=other.id)
+    row = actions.reset_two_factor(db, actor=boss, user_id=other.id)
 
     assert row["two_factor"] == "Off" and other.two_factor_secret is None and not other.two_factor_enabled
     with pytest.raises(NotAuthenticated):
-        auth.resolve_session(db, token=token)
-    assert auth.sign_in(db, email=other.email, password=PASSWORD).step is auth.SignInStep.TOTP_ENROLMENT_REQUIRED
+        sessions.resolve_session(db, token=token)
+    assert signin.sign_in(db, email=other.email, password=PASSWORD).step is rules.SignInStep.TOTP_ENROLMENT_REQUIRED
     [entry] = audit_entries(db, "staff.two_factor_reset")
     assert entry.before["two_factor_enabled"] is True and entry.after["two_factor_enabled"] is False
     assert seed not in json.dumps([entry.before, entry.after, entry.details], default=str)
     with pytest.raises(Conflict):
-        staff.reset_two_factor(db, actor=boss, user_id=other.id)
+        actions.reset_two_factor(db, actor=boss, user_id=other.id)
     with pytest.raises(NotAllowed):
-        staff.reset_two_factor(db, actor=boss, user_id=boss.user_id)
+        actions.reset_two_factor(db, actor=boss, user_id=boss.user_id)
 
 
 # --- sessions -----------------------------------------------------------------------------------
@@ -509,33 +545,33 @@ def test_revoke_session_ends_it_at_once(db: Session, clock: Clock, password_hash
     user = make_user(db, password_hash, role="SUPPORT")
     token = signed_in_token(db, user)
     kept = signed_in_token(db, user)
-    session_id = auth.resolve_session(db, token=token).session_id
+    session_id = sessions.resolve_session(db, token=token).session_id
 
-    staff.revoke_session(db, actor=boss, session_id=str(session_id))
+    actions.revoke_session(db, actor=boss, session_id=str(session_id))
 
     with pytest.raises(NotAuthenticated, match="signed out"):
-        auth.resolve_session(db, token=token)
-    assert auth.resolve_session(db, token=kept).user_id == user.id
+        sessions.resolve_session(db, token=token)
+    assert sessions.resolve_session(db, token=kept).user_id == user.id
     [entry] = audit_entries(db, "auth.session_revoked")
     assert entry.target_id == str(session_id) and entry.actor_id == boss.user_id
     assert entry.details == {"user_id": str(user.id), "email": user.email}
     with pytest.raises(Conflict, match="already ended"):
-        staff.revoke_session(db, actor=boss, session_id=session_id)
+        actions.revoke_session(db, actor=boss, session_id=session_id)
     with pytest.raises(NotFound):
-        staff.revoke_session(db, actor=boss, session_id=uuid.uuid4())
+        actions.revoke_session(db, actor=boss, session_id=uuid.uuid4())
 
 
 # --- create-admin (CLI) -------------------------------------------------------------------------
 def test_create_admin_is_audited_as_the_system(db: Session, clock: Clock) -> None:
-    user = staff.create_admin(db, email="Root@Example.com", first_name="Ada", last_name="Admin", password=PASSWORD)
+    user = accounts.create_admin(db, email="Root@Example.com", first_name="Ada", last_name="Admin", password=PASSWORD)
 
     assert user.email == "root@example.com" and user.role == "ADMIN" and user.platform == "STAFF"
     [entry] = audit_entries(db, "staff.created")
     assert entry.actor_id is None and entry.actor_email == "cli:create-admin" and entry.target_id == str(user.id)
     assert entry.details == {"source": "cli"}
-    assert auth.sign_in(db, email="root@example.com", password=PASSWORD).step is auth.SignInStep.TOTP_ENROLMENT_REQUIRED
+    assert signin.sign_in(db, email="root@example.com", password=PASSWORD).step is rules.SignInStep.TOTP_ENROLMENT_REQUIRED
     with pytest.raises(Conflict):
-        staff.create_admin(db, email="root@example.com", first_name="Ada", last_name="Again", password=PASSWORD)
+        accounts.create_admin(db, email="root@example.com", first_name="Ada", last_name="Again", password=PASSWORD)
     assert_no_secrets_in_audit(db)
 
 

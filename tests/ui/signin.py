@@ -30,7 +30,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from dashboard import models as m
-from dashboard.services import auth, totp
+from dashboard.auth import totp
+from dashboard.auth.rules import describe_device, hash_token
 from dashboard.core.session_cookie import SESSION_COOKIE
 from tests import factories
 
@@ -89,8 +90,8 @@ def open_session(session: Session, user: m.User, *, user_agent: str = USER_AGENT
     now = datetime.now(UTC)
     row = m.ActiveSession(
         user_id=user.id,
-        token_hash=auth.hash_token(token),
-        device=device or auth.describe_device(user_agent),
+        token_hash=hash_token(token),
+        device=device or describe_device(user_agent),
         ip_address=ip,
         user_agent=user_agent,
         two_factor_verified=True,
@@ -137,7 +138,7 @@ def sign_in_state(state: rx.State, engine: Engine, role: str = "ADMIN", *, path:
 
 # --- driving handlers ---------------------------------------------------------------------------
 def run_handler(call: Any) -> list[Any]:
-    """Run one handler call (``state.load_staff()``) to its end; return every event it yielded
+    """Run one handler call (``state.load()``) to its end; return every event it yielded
     (lists flattened, bare ``yield`` skipped)."""
     import asyncio
 

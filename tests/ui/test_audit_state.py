@@ -368,6 +368,7 @@ def _every_handler_call() -> dict[str, Callable[[AuditState], Any]]:
         "load": lambda s: s.load(),
         "apply_filters": lambda s: s.apply_filters(filters(actor="cora")),
         "clear_filters": lambda s: s.clear_filters(),
+        "set_filter": lambda s: s.set_filter("action", "kyc.approved"),
         "next_page": lambda s: s.next_page(),
         "prev_page": lambda s: s.prev_page(),
         "first_page": lambda s: s.first_page(),

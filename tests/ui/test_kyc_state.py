@@ -183,7 +183,7 @@ HANDLER_CALLS = [
     ("ask_reject_document", lambda c: [c["doc"]]), ("submit_document_rejection", lambda c: [{"doc_reason": "x"}]),
     ("confirm_approve", lambda c: []), ("submit_reject", lambda c: [{"reason_code": "GLARE"}]),
     ("release_case", lambda c: []), ("ask", lambda c: ["approve"]),
-    ("load", lambda c: []), ("refresh", lambda c: []), ("apply_filters", lambda c: [{"search": "x"}]), ("next_page", lambda c: []),
+    ("load", lambda c: []), ("refresh", lambda c: []), ("apply_filters", lambda c: [{"search": "x"}]), ("set_filter", lambda c: ["search", "x"]), ("next_page", lambda c: []),
     ("prev_page", lambda c: []), ("first_page", lambda c: []), ("clear_filters", lambda c: []),
     ("close_item", lambda c: []), ("dialog_changed", lambda c: [False]),
 ]

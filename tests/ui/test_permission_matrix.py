@@ -27,8 +27,8 @@ import dashboard.dashboard  # noqa: F401  (builds the app and its state tree onc
 from dashboard import db as dashboard_db
 from dashboard.models import ActiveSession, Group, GroupMembership, User
 from dashboard.core.permissions import GROUP_OFFICER, has_permission
-from dashboard.services import totp
-from dashboard.services.auth import hash_token
+from dashboard.auth import totp
+from dashboard.auth.rules import hash_token
 from dashboard.core.session_cookie import SESSION_COOKIE
 from dashboard.ui.auth_state import PUBLIC, AuthState, decisions, permission_of
 

@@ -17,9 +17,14 @@ from sqlmodel import Session, select
 import dashboard.dashboard  # noqa: F401  (builds the app and its state tree once per process)
 from dashboard import models as m
 from dashboard.ui import auth_state as app_state
+from dashboard.ui.auth_state import permission_of
+from dashboard.ui.list_state import ListState
 from dashboard.ui import screens as routes
-from dashboard.pages.staff import BAD_FORM, PAGE_SIZE, StaffState
-from dashboard.services import passwords
+from dashboard.auth import passwords
+from dashboard.staff.rules import PAGE_SIZE
+from dashboard.staff.state import StaffState
+from dashboard.core.session_cookie import SESSION_COOKIE
+from dashboard.ui.forms import ALL
 from tests.ui.signin import (
     SignedIn,
     open_session,
@@ -33,6 +38,7 @@ from tests.ui.signin import (
 )
 
 NEW_PASSWORD = "a brand new passphrase"
+BAD_FORM = "The form could not be read"
 _FAST = passwords._context.handler("bcrypt_sha256").using(rounds=4)
 
 
@@ -77,7 +83,7 @@ def admin_page(app_db: Engine) -> tuple[StaffState, SignedIn]:
 
 
 def load(state: StaffState) -> list[Any]:
-    return run_handler(state.load_staff())
+    return run_handler(state.load())
 
 
 def user_row(engine: Engine, user_id: Any) -> m.User:
@@ -111,7 +117,7 @@ def test_admin_sees_the_staff_list_as_strings(app_db: Engine, add_staff) -> None
     seen_loading: list[bool] = []
 
     async def drive() -> None:
-        async for _ in state.load_staff():
+        async for _ in state.load():
             seen_loading.append(state.loading)
 
     import asyncio
@@ -127,7 +133,7 @@ def test_admin_sees_the_staff_list_as_strings(app_db: Engine, add_staff) -> None
     assert cora["status"] == "Active" and cora["two_factor"] == "Off" and cora["last_login"] == "Never"
     assert row_for(state, "boss@staff.test")["two_factor"] == "On"
     assert all(isinstance(v, str) for row in state.rows for v in row.values())
-    assert state.page_label == "Showing 1–2 of 2 staff accounts"
+    assert state.count_label == "Showing 1–2 of 2 staff accounts"
     assert not state.has_next and not state.has_prev
 
 
@@ -138,20 +144,46 @@ def test_search_role_filter_and_deactivated_switch(app_db: Engine, add_staff) ->
     state, _ = admin_page(app_db)
     load(state)
 
-    run_handler(state.search_staff("till"))
+    run_handler(state.set_filter("search", "till"))
     assert [r["email"] for r in state.rows] == ["tom@staff.test"]
 
-    run_handler(state.search_staff(""))
-    run_handler(state.filter_role("COMPLIANCE"))
+    run_handler(state.set_filter("search", ""))
+    run_handler(state.set_filter("role", "COMPLIANCE"))
     assert [r["email"] for r in state.rows] == ["cora@staff.test"]
+    assert state.filters == {"search": "", "role": "COMPLIANCE", "inactive": ""} and state.active_filters == 1
 
-    run_handler(state.filter_role("ALL"))
-    run_handler(state.show_deactivated(True))
+    run_handler(state.set_filter("role", ALL))
+    events = run_handler(state.set_filter("inactive", True))
     sam = row_for(state, "sam@staff.test")
     assert sam["status"] == "Deactivated" and sam["is_active"] == "no"
+    assert state.filters["inactive"] == "yes" and state.filters["role"] == ""
+    assert "/staff?inactive=yes" in str(events[-1]), "the address bar follows the filters"
 
-    run_handler(state.search_staff("nobody-here"))
-    assert state.rows == [] and state.page_label == "No staff accounts match"
+    run_handler(state.set_filter("search", "nobody-here"))
+    assert state.rows == [] and state.count_label == "No staff accounts match"
+
+
+def test_filters_come_from_the_address(app_db: Engine, add_staff) -> None:
+    add_staff("COMPLIANCE", email="cora@staff.test", first_name="Cora", last_name="Check")
+    add_staff("SUPPORT", email="sam@staff.test", first_name="Sam", last_name="Helper", is_active=False)
+    state = page_state(StaffState)
+    sign_in_state(state, app_db, "ADMIN", path=routes.STAFF, query={"role": "SUPPORT", "inactive": "yes"},
+                  email="boss@staff.test")
+
+    load(state)
+
+    assert [r["email"] for r in state.rows] == ["sam@staff.test"]
+    assert state.filters == {"search": "", "role": "SUPPORT", "inactive": "yes"} and state.filter_error == ""
+
+    present_cookie(state, state_token(state), path=routes.STAFF, query={"role": "ROOT"})
+    load(state)
+
+    assert "Choose one of the staff roles" in state.filter_error
+    assert [r["email"] for r in state.rows] == ["boss@staff.test", "cora@staff.test"], "the refused filter is dropped"
+
+
+def state_token(state: StaffState) -> str:
+    return state.router.headers.cookie.split(f"{SESSION_COOKIE}=", 1)[1]
 
 
 def test_keyset_pages_forward_and_back(app_db: Engine, add_staff) -> None:
@@ -162,7 +194,7 @@ def test_keyset_pages_forward_and_back(app_db: Engine, add_staff) -> None:
 
     first = [r["email"] for r in state.rows]
     assert len(first) == PAGE_SIZE and state.has_next and not state.has_prev
-    assert state.page_label == f"Showing 1–{PAGE_SIZE} of {PAGE_SIZE + 6} staff accounts"
+    assert state.count_label == f"Showing 1–{PAGE_SIZE} of {PAGE_SIZE + 6} staff accounts"
 
     run_handler(state.next_page())
     second = [r["email"] for r in state.rows]
@@ -170,7 +202,7 @@ def test_keyset_pages_forward_and_back(app_db: Engine, add_staff) -> None:
     assert not set(first) & set(second)
     assert second == sorted(second) and first[-1] < second[0]
 
-    run_handler(state.previous_page())
+    run_handler(state.prev_page())
     assert [r["email"] for r in state.rows] == first and not state.has_prev
 
 
@@ -245,7 +277,8 @@ def test_deactivate_ends_the_sessions_at_once(app_db: Engine, add_staff) -> None
     state, _ = admin_page(app_db)
     load(state)
     run_handler(state.show_tab("sessions"))
-    assert sum(1 for s in state.sessions if s["email"] == "tom@staff.test") == 2
+    assert sum(1 for s in state.rows if s["email"] == "tom@staff.test") == 2
+    run_handler(state.show_tab("staff"))
     run_handler(state.open_dialog("deactivate", str(tom.id)))
     assert state.dialog == "deactivate" and state.target_email == "tom@staff.test"
 
@@ -254,13 +287,14 @@ def test_deactivate_ends_the_sessions_at_once(app_db: Engine, add_staff) -> None
     assert toasted(events, "Tom Till is deactivated and signed out everywhere.", "success")
     assert state.dialog == ""
     assert row_for(state, "tom@staff.test")["status"] == "Deactivated"
-    assert not any(s["email"] == "tom@staff.test" for s in state.sessions)
     assert user_row(app_db, tom.id).is_active is False
     assert open_sessions_of(app_db, tom.id) == 0
 
     run_handler(state.reactivate(str(tom.id)))
     assert row_for(state, "tom@staff.test")["status"] == "Active"
     assert user_row(app_db, tom.id).is_active is True
+    run_handler(state.show_tab("sessions"))  # the sessions it had stay ended
+    assert state.rows and not any(s["email"] == "tom@staff.test" for s in state.rows)
 
 
 def test_reset_password_sets_it_and_ends_the_sessions(app_db: Engine, add_staff) -> None:
@@ -301,17 +335,19 @@ def test_revoke_one_session(app_db: Engine, add_staff) -> None:
     state, officer = admin_page(app_db)
     load(state)
     run_handler(state.show_tab("sessions"))
-    assert state.tab == "sessions" and len(state.sessions) == 3
-    mine = next(s for s in state.sessions if s["id"] == str(officer.session_id))
+    assert state.tab == "sessions" and len(state.rows) == 3
+    assert state.count_label == "Showing 1–3 of 3 open sessions"
+    mine = next(s for s in state.rows if s["id"] == str(officer.session_id))
     assert mine["is_current"] == "yes" and mine["device"] == "Chrome on Linux"
-    target = next(s for s in state.sessions if s["email"] == "sam@staff.test")
+    target = next(s for s in state.rows if s["email"] == "sam@staff.test")
     run_handler(state.open_dialog("revoke", target["id"]))
     assert state.dialog == "revoke" and state.target_name == "Sam Helper" and not state.target_is_current
 
     events = run_handler(state.revoke_session(target["id"]))
 
     assert toasted(events, "The session has ended.", "success")
-    assert [s["id"] for s in state.sessions if s["id"] == target["id"]] == []
+    assert [s["id"] for s in state.rows if s["id"] == target["id"]] == []
+    assert state.count_label == "Showing 1–2 of 2 open sessions"
     assert open_sessions_of(app_db, sam.id) == 1
     assert "auth.session_revoked" in audit_actions(app_db)
 
@@ -361,10 +397,12 @@ def test_closing_a_dialog_clears_it(app_db: Engine, add_staff) -> None:
         (lambda s: s.create_staff("email=a@b.c"), BAD_FORM),
         (lambda s: s.create_staff({"email": {"x": 1}, "first_name": "a", "last_name": "b", "role": "SUPPORT",
                                    "password": NEW_PASSWORD}), BAD_FORM),
-        (lambda s: s.search_staff({"a": 1}), "The search must be text."),
-        (lambda s: s.search_staff("x" * 500), "The search can have at most 100 characters."),
-        (lambda s: s.filter_role("ROOT"), "Choose one of the staff roles"),
-        (lambda s: s.show_deactivated("yes"), "Include deactivated must be on or off."),
+        (lambda s: s.set_filter("search", {"a": 1}), "The form could not be read: expected text."),
+        (lambda s: s.set_filter("search", "x" * 150), "The search can have at most 100 characters."),
+        (lambda s: s.set_filter("search", "x" * 500), "Search: at most 200 characters."),
+        (lambda s: s.set_filter("role", "ROOT"), "Choose one of the staff roles"),
+        (lambda s: s.set_filter("inactive", "maybe"), "Include deactivated must be on or off."),
+        (lambda s: s.set_filter("password_hash", "x"), "Unknown filter."),
         (lambda s: s.show_tab("<script>"), "Unknown tab."),
         (lambda s: s.open_dialog("nuke", "x"), "Unknown action."),
         (lambda s: s.open_dialog("deactivate", "00000000-0000-0000-0000-000000000000"),
@@ -380,7 +418,7 @@ def test_bad_arguments_get_a_clear_message_and_change_nothing(app_db: Engine, ca
 
     events = run_handler(call(state))
 
-    shown = [state.dialog_error, *state.field_errors.values()]
+    shown = [state.dialog_error, state.filter_error, *state.field_errors.values()]
     assert toasted(events, message, "error") or any(message in text for text in shown), (message, events, shown)
     assert state.rows == before_rows
     assert audit_actions(app_db) == before_audit
@@ -401,15 +439,17 @@ def _every_handler_call(target_id: str, session_id: str) -> dict[str, Callable[[
     form = {"email": "intruder@staff.test", "first_name": "In", "last_name": "Truder", "role": "ADMIN",
             "password": NEW_PASSWORD}
     return {
-        "load_staff": lambda s: s.load_staff(),
-        "search_staff": lambda s: s.search_staff("a"),
-        "filter_role": lambda s: s.filter_role("ADMIN"),
-        "show_deactivated": lambda s: s.show_deactivated(True),
+        "load": lambda s: s.load(),
+        "set_filter": lambda s: s.set_filter("role", "ADMIN"),
+        "apply_filters": lambda s: s.apply_filters({"search": "a", "role": "ADMIN", "inactive": "yes"}),
+        "clear_filters": lambda s: s.clear_filters(),
         "next_page": lambda s: s.next_page(),
-        "previous_page": lambda s: s.previous_page(),
+        "prev_page": lambda s: s.prev_page(),
+        "first_page": lambda s: s.first_page(),
         "refresh": lambda s: s.refresh(),
+        "open_item": lambda s: s.open_item(target_id),
+        "close_item": lambda s: s.close_item(),
         "show_tab": lambda s: s.show_tab("sessions"),
-        "load_sessions": lambda s: s.load_sessions(),
         "open_dialog": lambda s: s.open_dialog("create", ""),
         "set_dialog_open": lambda s: s.set_dialog_open(False),
         "choose_role": lambda s: s.choose_role("ADMIN"),
@@ -423,11 +463,16 @@ def _every_handler_call(target_id: str, session_id: str) -> dict[str, Callable[[
     }
 
 
+def _decided(name: str) -> str:
+    """How the guard names a handler: the shared list handlers are ListState's."""
+    return f"{'ListState' if name in vars(ListState) else 'StaffState'}.{name}"
+
+
 def test_the_state_offers_exactly_these_handlers() -> None:
     public = {name for name in StaffState.event_handlers if not name.startswith("_")}
     assert public == set(_every_handler_call("", "")) | {"setvar"}
     for name in public - {"setvar"}:
-        assert getattr(getattr(StaffState, name).fn, "__permission__", None) == "staff.manage", name
+        assert permission_of(StaffState, StaffState.event_handlers[name].fn) == "staff.manage", name
 
 
 @pytest.mark.parametrize("role", ["COMPLIANCE", "TREASURER", "MANAGER", "SUPPORT"])
@@ -446,10 +491,10 @@ def test_every_handler_is_denied_to_other_roles_and_changes_nothing(
 
     for name, call in _every_handler_call(str(victim.id), str(victim_session.id)).items():
         events = run_handler(call(state))
-        assert decisions[-1] == (f"StaffState.{name}", "denied"), name
+        assert decisions[-1] == (_decided(name), "denied"), name
         assert toasted(events, "You do not have permission to do this.", "error"), name
 
-    assert state.rows == [] and state.sessions == [] and state.dialog == ""
+    assert state.rows == [] and state.total == 0 and state.dialog == ""
     assert state.access_error == "You do not have permission to do this.", "the denied page load shows the notice"
     after = user_row(app_db, victim.id)
     assert (after.role, after.is_active, after.password_hash, after.two_factor_secret) == snapshot
@@ -465,7 +510,7 @@ def test_without_a_session_every_handler_sends_to_sign_in(app_db: Engine, decisi
 
     for name, call in _every_handler_call("00000000-0000-0000-0000-000000000000", "x").items():
         events = run_handler(call(state))
-        assert decisions[-1] == (f"StaffState.{name}", "unauthenticated"), name
+        assert decisions[-1] == (_decided(name), "unauthenticated"), name
         assert redirected_to(events) == [f"{routes.LOGIN}?next={routes.STAFF}"], name
     assert state.rows == []
 
@@ -479,5 +524,5 @@ def test_a_deactivated_admin_is_signed_out_on_the_next_event(app_db: Engine, add
 
     events = run_handler(state.refresh())
 
-    assert decisions[-1] == ("StaffState.refresh", "unauthenticated")
+    assert decisions[-1] == ("ListState.refresh", "unauthenticated")
     assert state.signed_in is False and redirected_to(events)

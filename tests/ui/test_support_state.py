@@ -263,7 +263,7 @@ def _call(state: SupportState, name: str) -> list[tuple[str, str]]:
     return seen
 
 
-READ_ONLY = {"load", "apply_filters", "quick_filter", "clear_filters", "next_page", "prev_page",
+READ_ONLY = {"load", "apply_filters", "set_filter", "quick_filter", "clear_filters", "next_page", "prev_page",
              "first_page", "refresh", "open_item", "close_item", "poll_thread", "set_canned_open"}
 
 

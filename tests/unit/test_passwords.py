@@ -1,4 +1,4 @@
-from dashboard.services.passwords import hash_password, needs_rehash, verify_password
+from dashboard.auth.passwords import hash_password, needs_rehash, verify_password
 
 
 def test_hash_is_bcrypt_cost_12_and_verifies():

@@ -11,6 +11,7 @@ import reflex as rx
 from dashboard.ui.components.data_table import filter_bar, labelled, pager
 from dashboard.ui.components.layout import layout
 from dashboard.ui.components.page import error_callout, page_header
+from dashboard.ui.components.page import error_note
 from dashboard.ui.forms import ALL
 
 
@@ -70,10 +71,7 @@ def filter_form(state: Any, prefix: str, *controls: rx.Component, aria_label: st
             ),
             test_id=f"{prefix}-filters",
         ),
-        rx.cond(state.filter_error != "",
-                rx.callout.root(rx.callout.icon(rx.icon("triangle_alert")), rx.callout.text(state.filter_error),
-                                color_scheme="red", variant="surface", size="1", role="alert", margin_bottom="1rem",
-                                custom_attrs={"data-testid": error_test_id or f"{prefix}-filter-error"})),
+        filter_error(state, prefix, error_test_id),
         on_submit=state.apply_filters,
         reset_on_submit=False,
         no_validate=True,
@@ -82,13 +80,18 @@ def filter_form(state: Any, prefix: str, *controls: rx.Component, aria_label: st
     )
 
 
-def list_pager(state: Any, prefix: str) -> rx.Component:
-    """Previous / Next (keyset) under a list, with the position label and, past the first page, a way
-    back to it."""
+def filter_error(state: Any, prefix: str, test_id: str = "") -> rx.Component:
+    """A refused filter, under the filter controls (``{prefix}-filter-error`` unless named)."""
+    return error_note(state.filter_error, test_id=test_id or f"{prefix}-filter-error", margin_bottom="1rem")
+
+
+def list_pager(state: Any, prefix: str, label: Any = None) -> rx.Component:
+    """Previous / Next (keyset) under a list, with the position label (``state.page_label`` unless the
+    screen words its own) and, past the first page, a way back to it."""
     first = rx.cond(state.page_number > 1, rx.button("First page", on_click=state.first_page, variant="soft",
                                                      color_scheme="gray", size="2"))
-    return pager(label=state.page_label, has_prev=state.has_prev, has_next=state.has_next, on_prev=state.prev_page,
-                 on_next=state.next_page, loading=state.loading, extra=first, test_id=f"{prefix}-pager")
+    return pager(label=state.page_label if label is None else label, has_prev=state.has_prev,
+                 has_next=state.has_next, on_prev=state.prev_page, on_next=state.next_page, loading=state.loading, extra=first, test_id=f"{prefix}-pager")
 
 
 def list_screen(state: Any, list_view: rx.Component, item_view: rx.Component,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 
@@ -35,6 +37,17 @@ def error_callout(message: rx.Var | str, *actions: rx.Component) -> rx.Component
     )
 
 
+def error_note(message: rx.Var, *, test_id: str = "", **props: Any) -> rx.Component:
+    """A small red note where a refusal belongs (under a filter bar, inside a dialog); shown only
+    while ``message`` is not empty."""
+    return rx.cond(
+        message != "",
+        rx.callout.root(rx.callout.icon(rx.icon("triangle_alert")), rx.callout.text(message), color_scheme="red",
+                        variant="surface", size="1", role="alert",
+                        custom_attrs={"data-testid": test_id} if test_id else {}, **props),
+    )
+
+
 def empty_state(title: str, message: str, icon: str = "inbox") -> rx.Component:
     """What a list shows when it has nothing in it."""
     return rx.center(
@@ -48,10 +61,3 @@ def empty_state(title: str, message: str, icon: str = "inbox") -> rx.Component:
         padding_y="3rem",
         width="100%",
     )
-
-
-def form_error(message: rx.Var, test_id: str) -> rx.Component:
-    """A refusal shown next to the form it concerns (only while ``message`` is not empty)."""
-    return rx.cond(message != "", rx.callout.root(rx.callout.icon(rx.icon("triangle_alert")), rx.callout.text(message),
-                                                  color_scheme="red", variant="surface", size="1", role="alert",
-                                                  width="100%", custom_attrs={"data-testid": test_id}))

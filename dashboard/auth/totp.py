@@ -15,7 +15,7 @@ from datetime import datetime
 
 import pyotp
 
-from dashboard.services import crypto
+from dashboard.auth import crypto
 from dashboard.core.errors import InvalidInput
 
 ISSUER = "Back Office"

@@ -15,7 +15,7 @@ from dashboard.models import StatusHistory
 from dashboard.models.enums import ReviewableEntity
 from dashboard.core.actor import Actor
 from dashboard.core.errors import InvalidInput
-from dashboard.services.outbox import json_safe
+from dashboard.core.outbox import json_safe
 
 
 def record_status_change(

@@ -1,1 +1,0 @@
-"""One module per screen: its State class (if any) and its page function."""
