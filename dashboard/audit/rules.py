@@ -10,6 +10,7 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
+from dashboard.core import validate
 from dashboard.core.errors import InvalidInput
 
 PAGE_SIZE = 50
@@ -67,20 +68,11 @@ class Query:
 
 _ACTION = re.compile(r"[a-z0-9][a-z0-9_\-]*(\.[a-z0-9][a-z0-9_\-]*)*")
 _TARGET_TYPE = re.compile(r"[a-z][a-z0-9_]*")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def clean_text(name: str, value: Any, max_len: int) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise InvalidInput(f"{name}: expected text, got {type(value).__name__}")
-    value = value.strip()
-    if len(value) > max_len:
-        raise InvalidInput(f"{name}: at most {max_len} characters")
-    if _CONTROL.search(value):
-        raise InvalidInput(f"{name}: control characters are not allowed")
-    return value
+    """A filter's text (its raw name in the message): single-line, at most ``max_len`` characters."""
+    return validate.clean_text(value, name, max_len)
 
 
 def record_type(value: Any) -> str:

@@ -10,9 +10,8 @@ from dashboard.audit.state import AuditState
 from dashboard.core.permissions import Perm
 from dashboard.ui import screens
 from dashboard.ui.components import error_callout, layout, page_header
-from dashboard.ui.components.data_table import data_table, pager
-from dashboard.ui.components.filters import filter_input
-from dashboard.ui.components.page import empty_state
+from dashboard.ui.components.data_table import pager
+from dashboard.ui.components.filters import filter_input, list_table
 
 A = AuditState
 SCREEN = screens.AUDIT_SCREEN
@@ -361,19 +360,11 @@ def audit_page() -> rx.Component:
         _chain_card(),
         rx.cond((A.timeline_label != "") | A.timeline_loading | (A.timeline_error != ""), _timeline_card()),
         _filters_form(),
-        data_table(
-            COLUMNS,
-            A.rows,
-            _entry_row,
-            loading=A.loading,
-            is_empty=A.rows.length() == 0,
-            empty=rx.cond(
-                A.active_filters > 0,
-                empty_state("No entries match", "Change or clear the filters to see more of the log.", "search_x"),
-                empty_state("The log is empty", "Back-office actions appear here as they happen.", "scroll_text"),
-            ),
-            caption="Audit log entries, newest first",
-            test_id="audit-table",
+        list_table(
+            A, COLUMNS, _entry_row,
+            empty=("The log is empty", "Back-office actions appear here as they happen.", "scroll_text"),
+            no_match=("No entries match", "Change or clear the filters to see more of the log."),
+            caption="Audit log entries, newest first", test_id="audit-table",
         ),
         pager(
             label=A.page_label,

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dashboard.core.errors import InvalidInput
+from dashboard.core.validate import parse_uuid
 from dashboard.models.enums import WithdrawalStatus
 
 MAX_PAGE = 100
@@ -113,14 +114,7 @@ def display_status(status: str, expires_at: datetime | None, now: datetime) -> s
 
 # --- parsing --------------------------------------------------------------------------------------
 def parse_id(value: Any, what: str = "request") -> uuid.UUID:
-    if isinstance(value, uuid.UUID):
-        return value
-    if not isinstance(value, str) or not 1 <= len(value.strip()) <= 64:
-        raise InvalidInput(f"That {what} id is not valid.")
-    try:
-        return uuid.UUID(value.strip())
-    except ValueError:
-        raise InvalidInput(f"That {what} id is not valid.") from None
+    return parse_uuid(value, what)
 
 
 def parse_reason(value: Any) -> str:

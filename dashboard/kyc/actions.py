@@ -16,10 +16,11 @@ from sqlmodel import Session
 from dashboard.core.actor import Actor
 from dashboard.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from dashboard.core.permissions import Perm, requires
+from dashboard.core.validate import clean_text
 from dashboard.kyc.queries import CaseView, _case_view, _claim_live, _email_of, _now, _review_settings
 from dashboard.kyc.rules import (
     AGGREGATE, HIGH_RISK, MAX_DOC_REASON, MAX_MESSAGE, MAX_NOTE, OPEN, REASONS, RETRY, USER_STATUS,
-    V, _text, parse_id,
+    V, parse_id,
 )
 from dashboard.models import ComplianceRecord, KycDocument, KycVerification, User
 from dashboard.models.enums import DocumentStatus, KycStatus, ReviewableEntity, label
@@ -148,7 +149,7 @@ def decide_document(session: Session, *, actor: Actor, case_id: Any, document_id
     if decision not in ("APPROVE", "REJECT"):
         raise InvalidInput("Choose approve or reject for the document.")
     doc_ident = parse_id(document_id, "document")
-    text_reason = _text(reason, "Document reason", MAX_DOC_REASON, required=decision == "REJECT")
+    text_reason = clean_text(reason, "Document reason", MAX_DOC_REASON, required=decision == "REJECT", multiline=True)
     actor, row, now = _deciding(session, actor, case_id)
     doc = session.execute(
         sa.select(KycDocument).where(KycDocument.id == doc_ident).with_for_update()
@@ -193,7 +194,7 @@ def _is_high_risk(session: Session, row: KycVerification) -> bool:
 def approve(session: Session, *, actor: Actor, case_id: Any, note: Any = None) -> str:
     """Approve an open case. High-risk: records the first approval (-> AWAITING_SECOND_REVIEW) and
     frees the case for a second officer. Returns the new status."""
-    internal = _text(note, "Internal note", MAX_NOTE)
+    internal = clean_text(note, "Internal note", MAX_NOTE, multiline=True)
     actor, row, now = _deciding(session, actor, case_id)
     if row.status == V.AWAITING_SECOND_REVIEW:
         raise Conflict("This case already has its first approval: a second officer must confirm it.")
@@ -231,7 +232,7 @@ def approve(session: Session, *, actor: Actor, case_id: Any, note: Any = None) -
 @requires(Perm.KYC_REVIEW)
 def confirm_second_review(session: Session, *, actor: Actor, case_id: Any, note: Any = None) -> str:
     """The second officer's approval of a high-risk case (never the first approver)."""
-    internal = _text(note, "Internal note", MAX_NOTE)
+    internal = clean_text(note, "Internal note", MAX_NOTE, multiline=True)
     actor, row, now = _deciding(session, actor, case_id)
     if row.status != V.AWAITING_SECOND_REVIEW:
         raise Conflict("This case is not waiting for a second review.")
@@ -303,8 +304,8 @@ def reject(session: Session, *, actor: Actor, case_id: Any, reason_code: Any, me
     reason = REASONS.get(reason_code.strip())
     if reason is None:
         raise InvalidInput("That rejection reason is not in the list.")
-    user_message = _text(message, "Message to the customer", MAX_MESSAGE) or reason.message
-    note = _text(internal_note, "Internal note", MAX_NOTE)
+    user_message = clean_text(message, "Message to the customer", MAX_MESSAGE, multiline=True) or reason.message
+    note = clean_text(internal_note, "Internal note", MAX_NOTE, multiline=True)
     actor, row, now = _deciding(session, actor, case_id)
     before = {"status": row.status, "rejection_code": row.rejection_code}
     previous = row.status

@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from dashboard.core.errors import InvalidInput
+from dashboard.core.validate import clean_text, one_of, optional_date, parse_uuid
 from dashboard.models.enums import (
     OPEN_VERIFICATION_STATUSES,
     IdDocumentType,
@@ -102,29 +103,7 @@ REASONS: dict[str, Reason] = {r.code: r for r in _REASONS}
 # --- small parsers -----------------------------------------------------------------------------------
 def parse_id(value: Any, what: str = "case") -> uuid.UUID:
     """A UUID from untrusted input (text only); ``InvalidInput`` otherwise."""
-    if isinstance(value, uuid.UUID):
-        return value
-    if not isinstance(value, str) or not 32 <= len(value.strip()) <= 36:
-        raise InvalidInput(f"That {what} id is not valid.")
-    try:
-        return uuid.UUID(value.strip())
-    except ValueError:
-        raise InvalidInput(f"That {what} id is not valid.") from None
-
-
-def _text(value: Any, name: str, limit: int, *, required: bool = False) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise InvalidInput(f"{name}: expected text.")
-    value = value.strip()
-    if required and not value:
-        raise InvalidInput(f"{name}: required.")
-    if len(value) > limit:
-        raise InvalidInput(f"{name}: at most {limit} characters.")
-    if any(ord(c) < 32 and c not in "\n\t" for c in value):
-        raise InvalidInput(f"{name}: contains control characters.")
-    return value
+    return parse_uuid(value, what)
 
 
 ASSIGNED_CHOICES = ("", "me", "unassigned")
@@ -147,25 +126,6 @@ class QueueFilters:
         return sum(1 for k in FILTER_KEYS if getattr(self, k) not in ("", None))
 
 
-def _choice(raw: Mapping[str, Any], key: str, allowed: tuple[str, ...], name: str) -> str:
-    value = _text(raw.get(key), name, 40)
-    if value in ("", "all", "ALL"):
-        return ""
-    if value not in allowed:
-        raise InvalidInput(f"{name}: not a valid choice.")
-    return value
-
-
-def _date(raw: Mapping[str, Any], key: str, name: str) -> date | None:
-    value = _text(raw.get(key), name, 10)
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(f"{name}: use a date like 2025-01-31.") from None
-
-
 def parse_filters(raw: Any) -> QueueFilters:
     """Validate the filter form (all text). Unknown keys are ignored."""
     if raw is None:
@@ -174,22 +134,22 @@ def parse_filters(raw: Any) -> QueueFilters:
         return raw
     if not isinstance(raw, Mapping):
         raise InvalidInput("The filters could not be read.")
-    country = _text(raw.get("country"), "Country", 2).upper()
+    country = clean_text(raw.get("country"), "Country", 2).upper()
     if country and not _COUNTRY_RE.match(country):
         raise InvalidInput("Country: a two-letter code such as GB.")
-    date_from = _date(raw, "date_from", "Submitted from")
-    date_to = _date(raw, "date_to", "Submitted to")
+    date_from = optional_date(raw.get("date_from"), "Submitted from")
+    date_to = optional_date(raw.get("date_to"), "Submitted to")
     if date_from and date_to and date_from > date_to:
         raise InvalidInput("Submitted from: must not be after the end date.")
     return QueueFilters(
-        status=_choice(raw, "status", OPEN, "Status"),
+        status=one_of(raw.get("status"), OPEN, "Status"),
         country=country,
-        document_type=_choice(raw, "document_type", tuple(t.value for t in IdDocumentType), "Document type"),
-        risk_level=_choice(raw, "risk_level", tuple(r.value for r in RiskLevel) + ("NONE",), "Risk level"),
-        assigned=_choice(raw, "assigned", ASSIGNED_CHOICES[1:], "Assigned"),
+        document_type=one_of(raw.get("document_type"), tuple(t.value for t in IdDocumentType), "Document type"),
+        risk_level=one_of(raw.get("risk_level"), tuple(r.value for r in RiskLevel) + ("NONE",), "Risk level"),
+        assigned=one_of(raw.get("assigned"), ASSIGNED_CHOICES[1:], "Assigned"),
         date_from=date_from,
         date_to=date_to,
-        search=" ".join(_text(raw.get("search"), "Search", MAX_SEARCH).split()),
+        search=" ".join(clean_text(raw.get("search"), "Search", MAX_SEARCH).split()),
     )
 
 

@@ -14,9 +14,15 @@ from dashboard.kyc import rules
 from dashboard.kyc.case_view import RISK_COLOURS, SLA_COLOURS, STATUS_COLOURS, case_view
 from dashboard.kyc.state import KycState as K
 from dashboard.models.enums import IdDocumentType, RiskLevel, label
-from dashboard.ui.components.data_table import data_table, status_badge
-from dashboard.ui.components.filters import filter_form, filter_input, filter_select, list_pager, list_screen
-from dashboard.ui.components.page import empty_state
+from dashboard.ui.components.data_table import status_badge
+from dashboard.ui.components.filters import (
+    filter_form,
+    filter_input,
+    filter_select,
+    list_pager,
+    list_screen,
+    list_table,
+)
 
 P = "kyc"
 
@@ -99,20 +105,12 @@ def _queue() -> rx.Component:
     return rx.fragment(
         _counts(),
         _filters(),
-        data_table(
-            ["Applicant", ("Status", "9rem"), ("Document", "10rem"), ("Risk", "6rem"), ("Submitted", "9rem"),
-             ("SLA", "8rem"), ("Reviewer", "10rem")],
-            K.rows,
-            _queue_row,
-            loading=K.loading,
-            is_empty=K.rows.length() == 0,
-            empty=rx.cond(
-                K.active_filters > 0,
-                empty_state("No cases match", "Change or clear the filters.", "search_x"),
-                empty_state("The queue is empty", "New identity submissions appear here.", "inbox"),
-            ),
-            caption="Open KYC cases, oldest first",
-            test_id="kyc-table",
+        list_table(
+            K, ["Applicant", ("Status", "9rem"), ("Document", "10rem"), ("Risk", "6rem"), ("Submitted", "9rem"),
+             ("SLA", "8rem"), ("Reviewer", "10rem")], _queue_row,
+            empty=("The queue is empty", "New identity submissions appear here.", "inbox"),
+            no_match=("No cases match", "Change or clear the filters."),
+            caption="Open KYC cases, oldest first", test_id="kyc-table",
         ),
         list_pager(K, P),
     )

@@ -33,6 +33,7 @@ from dashboard.audit import chain as audit
 from dashboard.core.history import record_status_change
 from dashboard.core.notifications import notify
 from dashboard.core.outbox import emit
+from dashboard.core.validate import clean_text
 from dashboard.support import thread
 from dashboard.support.rules import (
     AGGREGATE,
@@ -44,7 +45,7 @@ from dashboard.support.rules import (
     PRIORITIES,
     STATUSES,
     TS,
-    clean_text,
+    WRITE_FIRST,
     moved_on,
     parse_id,
     preview,
@@ -58,7 +59,8 @@ def reply(session: Session, *, actor: Actor, ticket_id: Any, body: Any, seen_oth
     """Add a staff reply (or, with ``internal``, an internal note). ``seen_others``: how many messages by
     others the agent had in front of them; more now means the thread moved on (``Conflict``)."""
     ident = parse_id(ticket_id)
-    text_value = clean_text(body, "Internal note" if internal else "Reply", MAX_MESSAGE, required=True)
+    text_value = clean_text(body, "Internal note" if internal else "Reply", MAX_MESSAGE, required=True,
+                            multiline=True, empty=WRITE_FIRST)
     seen = thread_position(seen_others)
     if actor.user_id is None:  # a message needs its author
         raise NotAllowed("Only a signed-in agent can work on tickets.")
@@ -207,7 +209,8 @@ def leave(session: Session, *, actor: Actor, ticket_id: Any) -> None:
 
 # --- canned replies ----------------------------------------------------------------------------------
 def _canned_fields(title: Any, body: Any) -> tuple[str, str]:
-    return (clean_text(title, "Title", MAX_TITLE, required=True), clean_text(body, "Text", MAX_MESSAGE, required=True))
+    return (clean_text(title, "Title", MAX_TITLE, required=True, empty=WRITE_FIRST),
+            clean_text(body, "Text", MAX_MESSAGE, required=True, multiline=True, empty=WRITE_FIRST))
 
 
 def _title_taken(title: str) -> Conflict:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dashboard.core.errors import InvalidInput
+from dashboard.core.validate import clean_text, one_of, parse_uuid
 from dashboard.models.enums import TicketCategory, TicketPriority, TicketStatus
 
 TS = TicketStatus
@@ -56,35 +57,12 @@ BAD_POSITION = "The thread position is not valid. Reload the ticket."
 # Part of the refusal of a reply written while the thread moved on: the page reloads the thread on it.
 MOVED_ON = "arrived on this ticket while you were writing"
 CANNED_GONE = "That canned reply no longer exists."
+WRITE_FIRST = "write something first."  # an empty reply, note or canned reply
 
 
 # --- small parsers -----------------------------------------------------------------------------------
 def parse_id(value: Any, what: str = "ticket") -> uuid.UUID:
-    if isinstance(value, uuid.UUID):
-        return value
-    if not isinstance(value, str) or not 32 <= len(value.strip()) <= 36:
-        raise InvalidInput(f"That {what} id is not valid.")
-    try:
-        return uuid.UUID(value.strip())
-    except ValueError:
-        raise InvalidInput(f"That {what} id is not valid.") from None
-
-
-def clean_text(value: Any, name: str, limit: int, *, required: bool = False) -> str:
-    """Untrusted text, stripped: refused when not text, empty (``required``), too long or with control
-    characters."""
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise InvalidInput(f"{name}: expected text.")
-    value = value.strip()
-    if required and not value:
-        raise InvalidInput(f"{name}: write something first.")
-    if len(value) > limit:
-        raise InvalidInput(f"{name}: at most {limit:,} characters (this one has {len(value):,}).")
-    if any(ord(c) < 32 and c not in "\n\t\r" for c in value):
-        raise InvalidInput(f"{name}: contains control characters.")
-    return value
+    return parse_uuid(value, what)
 
 
 def thread_position(value: Any) -> int:
@@ -158,15 +136,6 @@ class InboxFilters:
         return sum(1 for k in FILTER_KEYS if getattr(self, k) not in ("", None))
 
 
-def _choice(raw: Mapping[str, Any], key: str, allowed: tuple[str, ...], name: str) -> str:
-    value = clean_text(raw.get(key), name, 40)
-    if value in ("", "all"):
-        return ""
-    if value not in allowed:
-        raise InvalidInput(f"{name}: {value[:40]!r} is not a valid choice.")
-    return value
-
-
 def parse_filters(raw: Any) -> InboxFilters:
     if raw is None:
         return InboxFilters()
@@ -175,10 +144,10 @@ def parse_filters(raw: Any) -> InboxFilters:
     if not isinstance(raw, Mapping):
         raise InvalidInput("The filters could not be read.")
     return InboxFilters(
-        view=_choice(raw, "view", VIEWS[1:], "Show"),
-        status=_choice(raw, "status", STATUSES + (ALL_STATUSES,), "Status"),
-        priority=_choice(raw, "priority", PRIORITIES, "Priority"),
-        category=_choice(raw, "category", CATEGORIES + ("NONE",), "Category"),
+        view=one_of(raw.get("view"), VIEWS[1:], "Show"),
+        status=one_of(raw.get("status"), STATUSES + (ALL_STATUSES,), "Status"),
+        priority=one_of(raw.get("priority"), PRIORITIES, "Priority"),
+        category=one_of(raw.get("category"), CATEGORIES + ("NONE",), "Category"),
         search=" ".join(clean_text(raw.get("search"), "Search", MAX_SEARCH).split()),
     )
 

@@ -16,11 +16,22 @@ import reflex as rx
 from dashboard.models.enums import label
 from dashboard.support import rules
 from dashboard.support.state import SupportState as S
-from dashboard.support.thread_view import PRIORITY_COLOURS, SLA_COLOURS, STATUS_COLOURS, thread
+from dashboard.support.thread_view import (
+    PRIORITY_COLOURS,
+    SLA_COLOURS,
+    STATUS_COLOURS,
+    thread,
+)
 from dashboard.ui import screens
-from dashboard.ui.components import empty_state, error_callout, layout, page_header
-from dashboard.ui.components.data_table import data_table, status_badge
-from dashboard.ui.components.filters import filter_form, filter_input, filter_select, list_pager
+from dashboard.ui.components import error_callout, layout, page_header
+from dashboard.ui.components.data_table import status_badge
+from dashboard.ui.components.filters import (
+    filter_form,
+    filter_input,
+    filter_select,
+    list_pager,
+    list_table,
+)
 
 SCREEN = screens.SUPPORT_SCREEN
 PREFIX = "support"
@@ -98,20 +109,12 @@ def _inbox() -> rx.Component:
     return rx.fragment(
         rx.flex(rx.foreach(S.counts, _count_card), gap="3", wrap="wrap", margin_bottom="1rem"),
         _filters(),
-        data_table(
-            ["Ticket", ("Status", "8rem"), ("Priority", "6rem"), ("Category", "7rem"), ("Assignee", "11rem"),
-             ("Last reply", "9rem"), ("First response", "9rem")],
-            S.rows,
-            _inbox_row,
-            loading=S.loading,
-            is_empty=S.rows.length() == 0,
-            empty=rx.cond(
-                S.active_filters > 0,
-                empty_state("No tickets match", "Change or clear the filters.", "search_x"),
-                empty_state("The inbox is empty", "New customer tickets appear here.", "inbox"),
-            ),
-            caption="Support tickets, latest activity first",
-            test_id="support-table",
+        list_table(
+            S, ["Ticket", ("Status", "8rem"), ("Priority", "6rem"), ("Category", "7rem"), ("Assignee", "11rem"),
+             ("Last reply", "9rem"), ("First response", "9rem")], _inbox_row,
+            empty=("The inbox is empty", "New customer tickets appear here.", "inbox"),
+            no_match=("No tickets match", "Change or clear the filters."),
+            caption="Support tickets, latest activity first", test_id="support-table",
         ),
         list_pager(S, PREFIX),
     )

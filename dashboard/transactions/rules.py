@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 from dashboard.core.errors import Conflict, InvalidInput
+from dashboard.core.validate import clean_text, parse_uuid
 from dashboard.models import CryptoTransaction, GiftCardOrder, Transaction
 from dashboard.models.enums import (
     CryptoTxStatus,
@@ -165,14 +166,7 @@ def parse_queue(value: Any) -> Queue:
 
 
 def parse_id(value: Any, what: str = "item") -> uuid.UUID:
-    if isinstance(value, uuid.UUID):
-        return value
-    if not isinstance(value, str) or len(value) > 64:
-        raise InvalidInput(f"Unknown {what}: it must be an id from the list.")
-    try:
-        return uuid.UUID(value.strip())
-    except ValueError:
-        raise InvalidInput(f"Unknown {what}: it must be an id from the list.") from None
+    return parse_uuid(value, what, message=f"Unknown {what}: it must be an id from the list.")
 
 
 def parse_action(value: Any) -> Action:
@@ -183,16 +177,7 @@ def parse_action(value: Any) -> Action:
 
 
 def _text(name: str, value: Any, max_len: int) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise InvalidInput(f"{FILTER_LABELS.get(name, name)}: expected text.")
-    value = value.strip()
-    if len(value) > max_len:
-        raise InvalidInput(f"{FILTER_LABELS.get(name, name)}: at most {max_len} characters.")
-    if any(ord(c) < 32 for c in value):
-        raise InvalidInput(f"{FILTER_LABELS.get(name, name)}: control characters are not allowed.")
-    return value
+    return clean_text(value, FILTER_LABELS.get(name, name), max_len)
 
 
 def parse_amount(name: str, value: Any) -> Decimal | None:

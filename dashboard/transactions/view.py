@@ -7,14 +7,24 @@ from __future__ import annotations
 import reflex as rx
 
 from dashboard.core.permissions import Perm
-from dashboard.transactions.dialogs import CAN_APPROVE, STATUS_COLOURS, bulk_dialog, detail_panel
+from dashboard.transactions.dialogs import (
+    CAN_APPROVE,
+    STATUS_COLOURS,
+    bulk_dialog,
+    detail_panel,
+)
 from dashboard.transactions.rules import QUEUE_LABELS, Queue
 from dashboard.transactions.state import TransactionsState as T
 from dashboard.ui import screens
 from dashboard.ui.components import error_callout, layout, page_header
-from dashboard.ui.components.data_table import data_table, labelled, status_badge
-from dashboard.ui.components.filters import filter_form, filter_input, filter_select, list_pager
-from dashboard.ui.components.page import empty_state
+from dashboard.ui.components.data_table import labelled, status_badge
+from dashboard.ui.components.filters import (
+    filter_form,
+    filter_input,
+    filter_select,
+    list_pager,
+    list_table,
+)
 
 SCREEN = screens.TRANSACTIONS_SCREEN
 PREFIX = "tx"
@@ -209,19 +219,11 @@ def transactions_page() -> rx.Component:
         _filters_form(),
         _results_card(),
         _bulk_bar(),
-        data_table(
-            COLUMNS,
-            T.rows,
-            _row,
-            loading=T.loading,
-            is_empty=T.rows.length() == 0,
-            empty=rx.cond(
-                T.active_filters > 0,
-                empty_state("Nothing matches", "Change or clear the filters to see more of the queue.", "search_x"),
-                empty_state("The queue is empty", "New requests appear here as customers make them.", "inbox"),
-            ),
-            caption="Pending items, oldest first",
-            test_id="tx-table",
+        list_table(
+            T, COLUMNS, _row,
+            empty=("The queue is empty", "New requests appear here as customers make them.", "inbox"),
+            no_match=("Nothing matches", "Change or clear the filters to see more of the queue."),
+            caption="Pending items, oldest first", test_id="tx-table",
         ),
         list_pager(T, PREFIX),
         detail_panel(),

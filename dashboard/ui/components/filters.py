@@ -8,10 +8,14 @@ from typing import Any
 
 import reflex as rx
 
-from dashboard.ui.components.data_table import filter_bar, labelled, pager
+from dashboard.ui.components.data_table import data_table, filter_bar, labelled, pager
 from dashboard.ui.components.layout import layout
-from dashboard.ui.components.page import error_callout, page_header
-from dashboard.ui.components.page import error_note
+from dashboard.ui.components.page import (
+    empty_state,
+    error_callout,
+    error_note,
+    page_header,
+)
 from dashboard.ui.forms import ALL
 
 
@@ -109,4 +113,19 @@ def list_screen(state: Any, list_view: rx.Component, item_view: rx.Component,
             rx.cond(state.item_loading, rx.center(rx.spinner(size="3"), padding="3rem"), list_view),
         ),
         active=screen.route,
+    )
+
+
+def list_table(state: Any, columns: Any, render_row: Any, *, empty: tuple[str, str, str],
+               caption: str, test_id: str,
+               no_match: tuple[str, str] = ("Nothing matches", "Change or clear the filters.")) -> rx.Component:
+    """The list's table: dimmed while it loads; when there are no rows, ``empty`` (title, message,
+    icon) for an empty list, or ``no_match`` (title, message) while filters are applied."""
+    return data_table(
+        columns, state.rows, render_row,
+        loading=state.loading,
+        is_empty=state.rows.length() == 0,
+        empty=rx.cond(state.active_filters > 0, empty_state(*no_match, "search_x"), empty_state(*empty)),
+        caption=caption,
+        test_id=test_id,
     )
