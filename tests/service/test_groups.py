@@ -61,19 +61,6 @@ def debits(session: Session, wr_id) -> int:
 
 
 # --- formatting ---------------------------------------------------------------------------------
-def test_naira_formats_kobo_exactly() -> None:
-    assert rules.naira(1_234_567) == "₦12,345.67"
-    assert rules.naira(5) == "₦0.05"
-    assert rules.naira(100_000_000_000_00) == "₦100,000,000,000.00"
-
-
-def test_time_left_reads_as_words() -> None:
-    now = datetime(2026, 1, 1, tzinfo=UTC)
-    assert rules.time_left(now + timedelta(days=2, hours=3), now) == "2d 3h left"
-    assert rules.time_left(now + timedelta(hours=5, minutes=7), now) == "5h 7m left"
-    assert rules.time_left(now - timedelta(seconds=1), now) == "Expired"
-
-
 # --- balance maintained by the database -----------------------------------------------------------
 def test_balance_row_follows_every_ledger_insert_and_never_goes_negative(db: Session) -> None:
     g = setup_group(db, balance=1_000)

@@ -307,11 +307,6 @@ def test_final_reason_rejects_with_the_customer_message(db: Session) -> None:
     assert count(db, m.OutboxEvent, aggregate_id=str(row.id), event_type="kyc.rejected") == 1
 
 
-def test_every_reason_is_retry_or_final() -> None:
-    assert {r.kind for r in rules.REASONS.values()} == {rules.RETRY, rules.FINAL}
-    assert all(r.outcome == ("RESUBMIT_REQUIRED" if r.kind == rules.RETRY else "REJECTED") for r in rules.REASONS.values())
-
-
 @pytest.mark.parametrize("code", [None, "", "   ", "NOT_A_REASON", {"$ne": None}, 3])
 def test_a_rejection_needs_a_known_reason_and_writes_nothing_otherwise(db: Session, code: Any) -> None:
     me = officer(db)

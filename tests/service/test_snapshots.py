@@ -6,13 +6,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-import pytest
 import sqlalchemy as sa
 from sqlmodel import Session
 
 from dashboard import models as m
 from dashboard.portfolios import snapshots
-from dashboard.core.errors import InvalidInput
 from dashboard.cli.snapshot import cmd_snapshot
 from tests import factories as f
 
@@ -116,27 +114,6 @@ def test_a_portfolio_created_after_the_day_gets_no_snapshot(db: Session) -> None
     snapshots.snapshot_days(db, days=[DAY - timedelta(days=40)])
     assert _snaps(db) == []
     assert _totals(db) == {}
-
-
-@pytest.mark.parametrize(
-    ("day", "backfill", "message"),
-    [
-        ("2026-02-30", None, "not a valid date"),
-        ("tomorrow", None, "not a valid date"),
-        ("2099-01-01", None, "has not ended yet"),
-        ("2026-01-10", "2026-01-20", "is after the end date"),
-        ("2026-01-10", "2001-01-01", "too long"),
-        ("2026-01-10", "1999-12-31", "before"),
-        ("", None, "expected a date"),
-    ],
-)
-def test_bad_dates_are_refused_with_a_clear_message(day, backfill, message) -> None:
-    with pytest.raises(InvalidInput, match=message):
-        snapshots.plan_days(day, backfill)
-
-
-def test_default_day_is_yesterday_utc() -> None:
-    assert snapshots.plan_days() == [datetime.now(UTC).date() - timedelta(days=1)]
 
 
 def test_the_command_exits_2_on_bad_input_and_is_idempotent(fresh_db_url: str, capsys) -> None:

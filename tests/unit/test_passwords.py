@@ -1,4 +1,8 @@
+import pytest
+
+from dashboard.auth import passwords
 from dashboard.auth.passwords import hash_password, needs_rehash, verify_password
+from dashboard.core.errors import InvalidInput
 
 
 def test_hash_is_bcrypt_cost_12_and_verifies():
@@ -26,3 +30,11 @@ def test_plain_bcrypt_hashes_from_the_platforms_still_verify_and_get_upgraded():
     legacy = bcrypt.hashpw(b"legacy password 1", bcrypt.gensalt(rounds=12)).decode()
     assert verify_password("legacy password 1", legacy)
     assert needs_rehash(legacy)
+
+
+def test_new_passwords_must_be_12_to_256_characters() -> None:
+    for bad in ("short", "x" * 11, "x" * 257, " " * 20, "twelve chars\x00", 123456789012, None):
+        with pytest.raises(InvalidInput):
+            passwords.validate_new_password(bad)
+    assert passwords.validate_new_password("x" * 12) == "x" * 12
+    assert passwords.validate_new_password("x" * 256) == "x" * 256
