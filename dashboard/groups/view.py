@@ -119,9 +119,9 @@ def _header() -> rx.Component:
                 rx.hstack(
                     _action("Approve", "check", a["can_approve"], a["why_approve"], G.approve_request, "green",
                             "groups-approve"),
-                    _action("Decline", "x", a["can_decline"], a["why_decline"], G.ask("decline"), "red",
+                    _action("Decline", "x", a["can_decline"], a["why_decline"], G.ask("decline", ""), "red",
                             "groups-decline"),
-                    _action("Pay out", "banknote", a["can_pay"], a["why_pay"], G.ask("pay"), "indigo", "groups-pay"),
+                    _action("Pay out", "banknote", a["can_pay"], a["why_pay"], G.ask("pay", ""), "indigo", "groups-pay"),
                     spacing="3", wrap="wrap",
                 ),
                 rx.vstack(

@@ -194,8 +194,8 @@ def _decision_bar() -> rx.Component:
         K.officer_permissions.contains(REVIEW_PERMISSION) & K.can_decide,
         rx.hstack(
             rx.button(rx.icon("check", size=15), rx.cond(awaiting, "Confirm approval (second review)", "Approve"),
-                      on_click=K.ask("approve"), color_scheme="green", custom_attrs={"data-testid": "kyc-approve"}),
-            rx.button(rx.icon("x", size=15), "Reject…", on_click=K.ask("reject"), color_scheme="red", variant="soft",
+                      on_click=K.ask("approve", ""), color_scheme="green", custom_attrs={"data-testid": "kyc-approve"}),
+            rx.button(rx.icon("x", size=15), "Reject…", on_click=K.ask("reject", ""), color_scheme="red", variant="soft",
                       custom_attrs={"data-testid": "kyc-reject"}),
             rx.cond(s["mine"] == "yes",
                     rx.button("Release to queue", on_click=K.release_case, variant="soft", color_scheme="gray",

@@ -62,7 +62,7 @@ def _dialog(kind: str, title: str, description: rx.Component, body: rx.Component
         rx.dialog.content(rx.dialog.title(title), description, body, max_width=max_width,
                           custom_attrs={"data-testid": test_id}),
         open=S.dialog == kind,
-        on_open_change=S.set_dialog_open,
+        on_open_change=S.dialog_changed,
     )
 
 
@@ -186,7 +186,7 @@ def _who() -> rx.Component:
 
 def _confirm(kind: str, title: str, description: rx.Component, confirm_label: str, on_confirm: rx.event.EventSpec,
              test_id: str, *, danger: bool = True) -> rx.Component:
-    return confirm_dialog(open=S.dialog == kind, on_open_change=S.set_dialog_open, title=title,
+    return confirm_dialog(open=S.dialog == kind, on_open_change=S.dialog_changed, title=title,
                           description=description, confirm_label=confirm_label, on_confirm=on_confirm, busy=S.busy,
                           error=S.dialog_error, danger=danger, test_id=test_id)
 

@@ -23,7 +23,9 @@ from dashboard.core.listing import Page
 from dashboard.db import run_db
 from dashboard.staff import actions, queries, rules
 from dashboard.ui import screens
+from dashboard.core.permissions import Perm
 from dashboard.ui.auth_state import ROLE_LABELS, SCREEN, AuthState, current_actor, guarded
+from dashboard.ui.dialog_state import DialogState
 from dashboard.ui.forms import choice_arg, form_fields
 from dashboard.ui.list_state import ListSpec, ListState
 from dashboard.ui.screens import Screen
@@ -49,20 +51,19 @@ def _shown(row: Mapping[str, Any]) -> dict[str, str]:
     return shown
 
 
-class StaffState(ListState, AuthState):
+class StaffState(ListState, DialogState, AuthState):
     """The staff page. Public vars are display copies; decisions are made by the actions."""
 
     screen: ClassVar[Screen] = screens.STAFF_SCREEN
+    dialogs: ClassVar[tuple[str, ...]] = DIALOGS
+    dialog_perm: ClassVar[str] = Perm.STAFF_MANAGE
     spec: ClassVar[ListSpec] = ListSpec(filter_keys=rules.FILTER_KEYS, item_param="account",
                                         item_noun="Staff accounts", page_size=rules.PAGE_SIZE)
 
     tab: str = rules.STAFF_TAB
     total: int = 0  # every row of the tab's list that matches, not only this page
 
-    # dialogs
-    dialog: str = ""  # one of DIALOGS, or "" when none is open
-    busy: bool = False
-    dialog_error: str = ""
+    # the dialogs (``dialog``, ``dialog_error``, ``busy``: DialogState) and the row they are about
     field_errors: dict[str, str] = {}
     target_id: str = ""
     target_name: str = ""
@@ -101,7 +102,7 @@ class StaffState(ListState, AuthState):
 
     def _clear_item(self) -> None:
         """Opening the page (or leaving an item) also closes any dialog left open."""
-        self._clear_dialog()
+        self._close_dialog()
 
     @guarded(SCREEN)
     async def show_tab(self, value: Any):
@@ -113,10 +114,9 @@ class StaffState(ListState, AuthState):
         await self._read("")
 
     # --- dialogs ----------------------------------------------------------------------------------
-    def _clear_dialog(self) -> None:
-        self.dialog = ""
+    def _close_dialog(self) -> None:
+        super()._close_dialog()
         self.busy = False
-        self.dialog_error = ""
         self.field_errors = {}
         self.target_id = self.target_name = self.target_email = self.target_role = self.target_detail = ""
         self.target_is_current = False
@@ -130,11 +130,9 @@ class StaffState(ListState, AuthState):
             raise InvalidInput(missing)
         return row
 
-    @guarded(SCREEN)
-    async def open_dialog(self, kind: Any, target_id: Any):
-        """Open one of the dialogs (``DIALOGS``) for an account or a session shown on the page."""
-        kind = choice_arg(kind, DIALOGS, "action")
-        self._clear_dialog()
+    async def _prepare_dialog(self, kind: str, target_id: Any) -> str:
+        """The account (``TARGET_DIALOGS``) or the session (``revoke``) shown on the page that ``kind`` is about."""
+        self._close_dialog()
         if kind in TARGET_DIALOGS:
             row = self._listed(rules.STAFF_TAB, target_id, "account", NOT_ON_PAGE)
             self.target_role = self.role_choice = row.get("role", "")
@@ -148,25 +146,13 @@ class StaffState(ListState, AuthState):
         self.target_id = row.get("id", "")
         self.target_name = row.get("name", "")
         self.target_email = row.get("email", "")
-        self.dialog = kind
-
-    @guarded(SCREEN)
-    async def set_dialog_open(self, value: Any):
-        """The dialogs' ``on_open_change`` (Escape, Cancel, click outside): only closes."""
-        if value is False:
-            self._clear_dialog()
+        return ""
 
     @guarded(SCREEN)
     async def choose_role(self, value: Any):
         self.role_choice = rules.staff_role(value, ROLE_LABELS)
 
-    # --- changes ----------------------------------------------------------------------------------
-    async def _act(self, action: Callable[..., Any], **kwargs: Any) -> tuple[bool, Any]:
-        """Run one action from a dialog: a refusal's message goes into the dialog (the caller toasts it)."""
-        ok, result = await self._run(action, into="dialog_error", **kwargs)
-        self.busy = False
-        return ok, result
-
+    # --- changes (``_submit``: a refusal's message goes into the dialog; the caller toasts it) ----------
     @guarded(SCREEN)
     async def create_staff(self, form_data: Any):
         """The "New staff member" form: email, first_name, last_name, role, password."""
@@ -177,14 +163,14 @@ class StaffState(ListState, AuthState):
             return
         self.busy = True
         yield
-        ok, result = await self._act(actions.create_staff, **form)
+        ok, result = await self._submit(actions.create_staff, **form)
         if not ok:
             message = self.dialog_error
             if "email" in message.lower():
                 self.field_errors, self.dialog_error = {"email": message}, ""
             yield rx.toast.error(message)
             return
-        self._clear_dialog()
+        self._close_dialog()
         created = _shown(result)
         yield rx.toast.success(f"Created the account of {created['name']} ({created['email']}).")
         self.loading = True
@@ -196,13 +182,13 @@ class StaffState(ListState, AuthState):
         target = str(rules.parse_id(user_id, "account"))
         self.busy = True
         yield None
-        ok, result = await self._act(action, user_id=target, **kwargs)
+        ok, result = await self._submit(action, user_id=target, **kwargs)
         if not ok:
             yield rx.toast.error(self.dialog_error)
             return
         shown = _shown(result)
         self.rows = [shown if r.get("id") == shown["id"] else r for r in self.rows]
-        self._clear_dialog()
+        self._close_dialog()
         yield rx.toast.success(success.format(**shown))
 
     @guarded(SCREEN)
@@ -252,12 +238,12 @@ class StaffState(ListState, AuthState):
         target = str(rules.parse_id(session_id, "session"))
         self.busy = True
         yield
-        ok, _ = await self._act(actions.revoke_session, session_id=target)
+        ok, _ = await self._submit(actions.revoke_session, session_id=target)
         if not ok:
             yield rx.toast.error(self.dialog_error)
             return
         kept = [s for s in self.rows if s.get("id") != target]
         self.total -= len(self.rows) - len(kept)
         self.rows = kept
-        self._clear_dialog()
+        self._close_dialog()
         yield rx.toast.success("The session has ended.")

@@ -36,16 +36,16 @@ def _row_menu(row: rx.Var) -> rx.Component:
         rx.dropdown_menu.content(
             rx.dropdown_menu.item(
                 rx.icon("shield", size=14), "Change role…",
-                on_select=S.open_dialog("role", row["id"]),
+                on_select=S.ask("role", row["id"]),
                 disabled=is_me,
             ),
             rx.dropdown_menu.item(
                 rx.icon("key_round", size=14), "Reset password…",
-                on_select=S.open_dialog("password", row["id"]),
+                on_select=S.ask("password", row["id"]),
             ),
             rx.dropdown_menu.item(
                 rx.icon("smartphone", size=14), "Reset two-step sign-in…",
-                on_select=S.open_dialog("two_factor", row["id"]),
+                on_select=S.ask("two_factor", row["id"]),
                 disabled=(row["two_factor"] != "On") | is_me,
             ),
             rx.dropdown_menu.separator(),
@@ -53,13 +53,13 @@ def _row_menu(row: rx.Var) -> rx.Component:
                 row["is_active"] == "yes",
                 rx.dropdown_menu.item(
                     rx.icon("user_x", size=14), "Deactivate…",
-                    on_select=S.open_dialog("deactivate", row["id"]),
+                    on_select=S.ask("deactivate", row["id"]),
                     color="red",
                     disabled=is_me,
                 ),
                 rx.dropdown_menu.item(
                     rx.icon("user_check", size=14), "Reactivate…",
-                    on_select=S.open_dialog("reactivate", row["id"]),
+                    on_select=S.ask("reactivate", row["id"]),
                 ),
             ),
             align="end",
@@ -213,7 +213,7 @@ def _session_row(row: rx.Var) -> rx.Component:
         rx.table.cell(
             rx.button(
                 "Revoke",
-                on_click=S.open_dialog("revoke", row["id"]),
+                on_click=S.ask("revoke", row["id"]),
                 variant="soft",
                 color_scheme="red",
                 size="1",
@@ -261,7 +261,7 @@ def staff_page() -> rx.Component:
         page_header(
             SCREEN.title,
             SCREEN.summary,
-            rx.button(rx.icon("user_plus", size=15), "New staff member", on_click=S.open_dialog("create", ""),
+            rx.button(rx.icon("user_plus", size=15), "New staff member", on_click=S.ask("create", ""),
                       custom_attrs={"data-testid": "new-staff"}),
         ),
         rx.cond(S.error != "", error_callout(S.error)),

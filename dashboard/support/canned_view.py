@@ -20,7 +20,7 @@ def canned_menu() -> rx.Component:
             rx.foreach(S.canned, lambda c: rx.menu.item(c["title"], on_select=S.use_canned(c["id"]),
                                                         custom_attrs={"data-testid": "support-canned-item"})),
             rx.menu.separator(),
-            rx.menu.item("Manage canned replies…", on_select=S.set_canned_open(True)),
+            rx.menu.item("Manage canned replies…", on_select=S.ask("canned", "")),
         ),
     )
 
@@ -30,9 +30,9 @@ def _canned_row(c: rx.Var) -> rx.Component:
         rx.vstack(rx.text(c["title"], size="2", weight="medium"), rx.text(c["preview"], size="1",
                                                                           color="var(--gray-11)"), spacing="0"),
         rx.spacer(),
-        rx.button("Edit", size="1", variant="soft", type="button", on_click=S.edit_canned(c["id"])),
+        rx.button("Edit", size="1", variant="soft", type="button", on_click=S.ask("canned", c["id"])),
         rx.button("Delete", size="1", variant="soft", color_scheme="red", type="button",
-                  on_click=S.ask_delete_canned(c["id"])),
+                  on_click=S.ask("delete_canned", c["id"])),
         width="100%", align="center", custom_attrs={"data-testid": "support-canned-row"},
     )
 
@@ -52,7 +52,7 @@ def _canned_dialog() -> rx.Component:
                     rx.hstack(rx.text(rx.cond(f["id"] != "", "Edit canned reply", "New canned reply"), weight="bold",
                                       size="2"),
                               rx.cond(f["id"] != "", rx.button("New instead", size="1", variant="ghost", type="button",
-                                                               on_click=S.new_canned)),
+                                                               on_click=S.ask("canned", ""))),
                               justify="between", width="100%"),
                     rx.el.input(type="hidden", name="id", value=f["id"], read_only=True),
                     rx.input(name="title", default_value=f["title"], placeholder="Title", width="100%",
@@ -75,7 +75,7 @@ def _canned_dialog() -> rx.Component:
             custom_attrs={"data-testid": "support-canned-dialog"},
         ),
         open=S.canned_open,
-        on_open_change=S.set_canned_open,
+        on_open_change=S.dialog_changed,
     )
 
 
@@ -84,7 +84,7 @@ def canned_dialogs() -> rx.Component:
         _canned_dialog(),
         confirm_dialog(
             open=S.delete_open,
-            on_open_change=S.set_delete_open,
+            on_open_change=S.dialog_changed,
             title="Delete this canned reply?",
             description=rx.text("“", S.delete_title, "” is removed for every agent.", size="2"),
             confirm_label="Delete",

@@ -25,6 +25,7 @@ from dashboard.support import actions, queries, rules
 from dashboard.support.thread import ThreadView
 from dashboard.ui import screens
 from dashboard.ui.auth_state import SCREEN, AuthState, current_actor, guarded
+from dashboard.ui.dialog_state import DialogState
 from dashboard.ui.forms import choice_arg, form_fields, id_arg
 from dashboard.ui.list_state import ListSpec, ListState
 from dashboard.ui.screens import Screen
@@ -36,8 +37,12 @@ COUNT_CARDS = (("OPEN", "Open"), ("IN_PROGRESS", "In progress"), ("RESOLVED", "R
 NO_CANNED = {"id": "", "title": "", "body": ""}
 
 
-class SupportState(ListState, AuthState):
+class SupportState(ListState, DialogState, AuthState):
     screen: ClassVar[Screen] = screens.SUPPORT_SCREEN
+    # "canned": the canned replies (its form new, or editing the target); "delete_canned": the confirmation
+    # over it. Only agents manage them (the menu that opens them is in the reply form).
+    dialogs: ClassVar[tuple[str, ...]] = ("canned", "delete_canned")
+    dialog_perm: ClassVar[str] = Perm.SUPPORT_REPLY
     spec: ClassVar[ListSpec] = ListSpec(filter_keys=rules.FILTER_KEYS, item_param="ticket", item_noun="Tickets",
                                         order_note=", latest activity first", page_size=rules.PAGE_SIZE)
 
@@ -63,17 +68,22 @@ class SupportState(ListState, AuthState):
     note_key: int = 0
     reply_error: str = ""
     note_error: str = ""
-    busy: bool = False
 
     # canned replies
     canned: list[dict[str, str]] = []
-    canned_open: bool = False
     canned_form: dict[str, str] = dict(NO_CANNED)
     canned_key: int = 0
     canned_error: str = ""
-    delete_open: bool = False
     delete_id: str = ""
     delete_title: str = ""
+
+    @rx.var
+    def canned_open(self) -> bool:
+        return self.dialog != ""  # either dialog: the confirmation opens over the canned replies
+
+    @rx.var
+    def delete_open(self) -> bool:
+        return self.dialog == "delete_canned"
 
     @rx.var
     def viewers_label(self) -> str:
@@ -154,6 +164,29 @@ class SupportState(ListState, AuthState):
         if match is None:
             raise InvalidInput(rules.CANNED_GONE)
         return match
+
+    async def _prepare_dialog(self, which: str, target: Any) -> str:
+        if which == "delete_canned":
+            match = self._canned_row(target)
+            self.delete_id, self.delete_title = match["id"], match["title"]
+        else:
+            if not self.dialog:  # opening: the list afresh
+                await self._reload_canned()
+            match = self._canned_row(target) if target != "" else NO_CANNED
+            self.canned_form = {key: match[key] for key in NO_CANNED}
+            self.canned_key += 1
+        self.canned_error = ""
+        return ""
+
+    def _close_dialog(self) -> None:
+        """Closing the delete confirmation goes back to the canned replies under it."""
+        back = self.dialog == "delete_canned"
+        super()._close_dialog()
+        self.delete_id = self.delete_title = ""
+        if back:
+            self.dialog = "canned"
+        else:
+            self.canned_error = ""
 
     # --- the inbox -----------------------------------------------------------------------------------
     @guarded(SCREEN)
@@ -243,26 +276,6 @@ class SupportState(ListState, AuthState):
         self.reply_key += 1
         self.reply_error = ""
 
-    @guarded(SCREEN)
-    async def set_canned_open(self, value: Any):
-        self.canned_open = value is True
-        self.canned_error = ""
-        if self.canned_open:
-            await self._reload_canned()
-
-    @guarded(Perm.SUPPORT_REPLY)
-    async def new_canned(self):
-        self.canned_form = dict(NO_CANNED)
-        self.canned_key += 1
-        self.canned_error = ""
-
-    @guarded(Perm.SUPPORT_REPLY)
-    async def edit_canned(self, reply_id: Any):
-        match = self._canned_row(reply_id)
-        self.canned_form = {"id": match["id"], "title": match["title"], "body": match["body"]}
-        self.canned_key += 1
-        self.canned_error = ""
-
     @guarded(Perm.SUPPORT_REPLY)
     async def save_canned(self, form_data: Any):
         """Create (no ``id``) or edit a canned reply: ``title`` and ``body``."""
@@ -284,22 +297,11 @@ class SupportState(ListState, AuthState):
         yield rx.toast.success("Canned reply saved.")
 
     @guarded(Perm.SUPPORT_REPLY)
-    async def ask_delete_canned(self, reply_id: Any):
-        match = self._canned_row(reply_id)
-        self.delete_id, self.delete_title = match["id"], match["title"]
-        self.canned_error = ""
-        self.delete_open = True
-
-    @guarded(Perm.SUPPORT_REPLY)
-    async def set_delete_open(self, value: Any):
-        if value is False:
-            self.delete_open = False
-
-    @guarded(Perm.SUPPORT_REPLY)
     async def confirm_delete_canned(self):
         reply_id = self.delete_id
-        self.delete_open = False
         self.delete_id = self.delete_title = ""
+        if self.dialog == "delete_canned":
+            self._close_dialog()
         if not reply_id:
             return
         try:

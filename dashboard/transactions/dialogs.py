@@ -184,14 +184,14 @@ def bulk_dialog() -> rx.Component:
                     rx.input(name="reason", placeholder="Reason (required, sent to each customer)",
                              max_length=MAX_REASON, width="100%", margin_top="0.75rem", id="bulk-reason"),
                 ),
-                rx.cond(T.bulk_error != "",
-                        rx.callout.root(rx.callout.icon(rx.icon("triangle_alert")), rx.callout.text(T.bulk_error),
+                rx.cond(T.dialog_error != "",
+                        rx.callout.root(rx.callout.icon(rx.icon("triangle_alert")), rx.callout.text(T.dialog_error),
                                         color_scheme="red", variant="surface", size="1", role="alert",
                                         margin_top="0.75rem")),
                 rx.flex(
                     rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray", type="button",
-                                                     disabled=T.bulk_busy)),
-                    rx.button(verb + " " + T.bulk_count.to_string(), type="submit", loading=T.bulk_busy,
+                                                     disabled=T.busy)),
+                    rx.button(verb + " " + T.bulk_count.to_string(), type="submit", loading=T.busy,
                               color_scheme=rx.cond(T.bulk_action == "approve", "green", "red"),
                               custom_attrs={"data-testid": "bulk-confirm"}),
                     gap="3",
@@ -205,6 +205,6 @@ def bulk_dialog() -> rx.Component:
             custom_attrs={"data-testid": "bulk-dialog"},
         ),
         open=T.bulk_open,
-        on_open_change=T.set_bulk_open,
+        on_open_change=T.dialog_changed,
     )
 

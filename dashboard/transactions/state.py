@@ -27,6 +27,7 @@ from dashboard.transactions.rules import (
 )
 from dashboard.ui import screens
 from dashboard.ui.auth_state import AuthState, current_actor, guarded
+from dashboard.ui.dialog_state import DialogState
 from dashboard.ui.forms import choice_arg
 from dashboard.ui.list_state import ListSpec, ListState
 from dashboard.ui.screens import Screen
@@ -56,8 +57,12 @@ def _strings(rows: list[Mapping[str, Any]]) -> list[dict[str, str]]:
     return [{str(k): "" if v is None else str(v) for k, v in row.items()} for row in rows]
 
 
-class TransactionsState(ListState, AuthState):
+class TransactionsState(ListState, DialogState, AuthState):
+    """The detail panel is the open list item (``open_id``, in the URL), not one of ``dialogs``."""
+
     screen: ClassVar[Screen] = screens.TRANSACTIONS_SCREEN
+    dialogs: ClassVar[tuple[str, ...]] = ("bulk",)  # its target: the action, approve or decline
+    dialog_perm: ClassVar[str] = Perm.TRANSACTIONS_APPROVE
     spec: ClassVar[ListSpec] = ListSpec(filter_keys=FILTER_FIELDS, item_param="item", item_noun="Items",
                                         page_size=PAGE_SIZE)
 
@@ -75,14 +80,11 @@ class TransactionsState(ListState, AuthState):
     detail_key: int = 0
     acting: bool = False
 
-    # bulk
-    bulk_open: bool = False
+    # bulk (the dialog's ``busy`` and ``dialog_error``: DialogState)
     bulk_action: str = ""
     bulk_count: int = 0
     bulk_total: str = ""
     bulk_skipped: int = 0
-    bulk_error: str = ""
-    bulk_busy: bool = False
     bulk_results: list[dict[str, str]] = []
     bulk_summary: str = ""
     _bulk_ids: list[str] = []
@@ -93,6 +95,10 @@ class TransactionsState(ListState, AuthState):
     export_label: str = ""
 
     # --- computed --------------------------------------------------------------------------------
+    @rx.var
+    def bulk_open(self) -> bool:
+        return self.dialog == "bulk"
+
     @rx.var
     def selected_count(self) -> int:
         return len(self.selected)
@@ -242,50 +248,40 @@ class TransactionsState(ListState, AuthState):
         yield rx.toast.success(f"Note saved on {reference}.")
 
     # --- bulk --------------------------------------------------------------------------------------
-    @guarded(Perm.TRANSACTIONS_APPROVE)
-    async def open_bulk(self, action: Any):
+    async def _prepare_dialog(self, which: str, action: Any) -> str:
+        """The bulk dialog for the selected items on the page: how many are still pending, and their total."""
         act = choice_arg(action, BULK_ACTIONS, "action")
         ids = [i for i in self.selected if i in {r["id"] for r in self.rows}]
         if not ids:
-            yield rx.toast.error("Select at least one item first.")
-            return
+            return "Select at least one item first."
         _, preview = await self._run(bulk.bulk_preview, failure=PREVIEW_FAILED, queue=self.tab, item_ids=ids)
         self._bulk_ids = ids
         self.bulk_action = act
         self.bulk_count = preview.count
         self.bulk_total = preview.total
         self.bulk_skipped = preview.skipped
-        self.bulk_error = ""
-        self.bulk_open = True
-
-    @guarded(Perm.TRANSACTIONS_APPROVE)
-    async def set_bulk_open(self, value: Any):
-        if value is False and not self.bulk_busy:
-            self.bulk_open = False
+        return ""
 
     @guarded(Perm.TRANSACTIONS_APPROVE)
     async def confirm_bulk(self, form_data: Any = None):
-        if not self.bulk_open or not self._bulk_ids or self.bulk_action not in BULK_ACTIONS:
+        if self.dialog != "bulk" or not self._bulk_ids or self.bulk_action not in BULK_ACTIONS:
             yield rx.toast.error("Choose the items and the action again.")
             return
         reason = None
         if self.bulk_action == "decline":
             reason = _field(form_data if form_data is not None else {}, "reason")
             if reason is None or not reason.strip():
-                self.bulk_error = FORM_UNREADABLE if reason is None else REASON_REQUIRED
+                self.dialog_error = FORM_UNREADABLE if reason is None else REASON_REQUIRED
                 return
-        self.bulk_busy = True
+        self.busy = True
         yield
-        try:
-            ok, report = await self._run(bulk.decide_many, into="bulk_error", failure=BULK_FAILED, queue=self.tab,
-                                         item_ids=list(self._bulk_ids), action=self.bulk_action, reason=reason)
-        finally:
-            self.bulk_busy = False
+        ok, report = await self._submit(bulk.decide_many, failure=BULK_FAILED, queue=self.tab,
+                                        item_ids=list(self._bulk_ids), action=self.bulk_action, reason=reason)
         if not ok:
             return
         self.bulk_results = report.results
         self.bulk_summary = report.summary
-        self.bulk_open = False
+        self._close_dialog()
         self._bulk_ids = []
         self.selected = []
         self.loading = True

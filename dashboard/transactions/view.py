@@ -110,10 +110,10 @@ def _bulk_bar() -> rx.Component:
         rx.cond(
             CAN_APPROVE,
             rx.hstack(
-                rx.button(rx.icon("check_check", size=14), "Approve selected", on_click=T.open_bulk("approve"),
+                rx.button(rx.icon("check_check", size=14), "Approve selected", on_click=T.ask("bulk", "approve"),
                           disabled=T.selected_count == 0, color_scheme="green", variant="soft", size="2",
                           custom_attrs={"data-testid": "bulk-approve"}),
-                rx.button(rx.icon("x", size=14), "Decline selected", on_click=T.open_bulk("decline"),
+                rx.button(rx.icon("x", size=14), "Decline selected", on_click=T.ask("bulk", "decline"),
                           disabled=T.selected_count == 0, color_scheme="red", variant="soft", size="2",
                           custom_attrs={"data-testid": "bulk-decline"}),
                 spacing="2",

@@ -18,6 +18,7 @@ import dashboard.dashboard  # noqa: F401  (builds the app and its state tree onc
 from dashboard import models as m
 from dashboard.ui import auth_state as app_state
 from dashboard.ui.auth_state import permission_of
+from dashboard.ui.dialog_state import DialogState
 from dashboard.ui.list_state import ListState
 from dashboard.ui import screens as routes
 from dashboard.auth import passwords
@@ -210,7 +211,7 @@ def test_keyset_pages_forward_and_back(app_db: Engine, add_staff) -> None:
 def test_create_staff_member(app_db: Engine) -> None:
     state, _ = admin_page(app_db)
     load(state)
-    run_handler(state.open_dialog("create", ""))
+    run_handler(state.ask("create"))
     assert state.dialog == "create"
 
     events = run_handler(state.create_staff({
@@ -229,7 +230,7 @@ def test_create_staff_member(app_db: Engine) -> None:
 def test_create_staff_names_every_bad_field_and_creates_nothing(app_db: Engine) -> None:
     state, _ = admin_page(app_db)
     load(state)
-    run_handler(state.open_dialog("create", ""))
+    run_handler(state.ask("create"))
 
     run_handler(state.create_staff({"email": "not-an-email", "first_name": " ", "last_name": "Ok",
                                     "role": "CUSTOMER", "password": "short"}))
@@ -246,7 +247,7 @@ def test_create_staff_with_a_taken_email_marks_the_email_field(app_db: Engine, a
     add_staff("SUPPORT", email="taken@staff.test")
     state, _ = admin_page(app_db)
     load(state)
-    run_handler(state.open_dialog("create", ""))
+    run_handler(state.ask("create"))
 
     events = run_handler(state.create_staff({"email": "taken@staff.test", "first_name": "A", "last_name": "B",
                                              "role": "SUPPORT", "password": NEW_PASSWORD}))
@@ -259,7 +260,7 @@ def test_change_role(app_db: Engine, add_staff) -> None:
     cora = add_staff("COMPLIANCE", email="cora@staff.test", first_name="Cora", last_name="Check")
     state, _ = admin_page(app_db)
     load(state)
-    run_handler(state.open_dialog("role", str(cora.id)))
+    run_handler(state.ask("role", str(cora.id)))
     assert state.dialog == "role" and state.target_name == "Cora Check" and state.role_choice == "COMPLIANCE"
     run_handler(state.choose_role("MANAGER"))
 
@@ -279,7 +280,7 @@ def test_deactivate_ends_the_sessions_at_once(app_db: Engine, add_staff) -> None
     run_handler(state.show_tab("sessions"))
     assert sum(1 for s in state.rows if s["email"] == "tom@staff.test") == 2
     run_handler(state.show_tab("staff"))
-    run_handler(state.open_dialog("deactivate", str(tom.id)))
+    run_handler(state.ask("deactivate", str(tom.id)))
     assert state.dialog == "deactivate" and state.target_email == "tom@staff.test"
 
     events = run_handler(state.deactivate(str(tom.id)))
@@ -301,7 +302,7 @@ def test_reset_password_sets_it_and_ends_the_sessions(app_db: Engine, add_staff)
     sam = add_staff("SUPPORT", email="sam@staff.test", first_name="Sam", last_name="Helper", sessions=1)
     state, _ = admin_page(app_db)
     load(state)
-    run_handler(state.open_dialog("password", str(sam.id)))
+    run_handler(state.ask("password", str(sam.id)))
 
     run_handler(state.reset_password(str(sam.id), {"new_password": "too short"}))
     assert state.field_errors == {"new_password": "The password must have at least 12 characters."}
@@ -320,7 +321,7 @@ def test_reset_two_factor(app_db: Engine, add_staff) -> None:
     state, _ = admin_page(app_db)
     load(state)
     assert row_for(state, "ada@staff.test")["two_factor"] == "On"
-    run_handler(state.open_dialog("two_factor", str(other.id)))
+    run_handler(state.ask("two_factor", str(other.id)))
 
     events = run_handler(state.reset_two_factor(str(other.id)))
 
@@ -340,7 +341,7 @@ def test_revoke_one_session(app_db: Engine, add_staff) -> None:
     mine = next(s for s in state.rows if s["id"] == str(officer.session_id))
     assert mine["is_current"] == "yes" and mine["device"] == "Chrome on Linux"
     target = next(s for s in state.rows if s["email"] == "sam@staff.test")
-    run_handler(state.open_dialog("revoke", target["id"]))
+    run_handler(state.ask("revoke", target["id"]))
     assert state.dialog == "revoke" and state.target_name == "Sam Helper" and not state.target_is_current
 
     events = run_handler(state.revoke_session(target["id"]))
@@ -356,7 +357,7 @@ def test_refusals_of_the_service_stay_in_the_dialog(app_db: Engine) -> None:
     """Deactivating oneself is refused by the service: the message shows, the page stays usable."""
     state, officer = admin_page(app_db)
     load(state)
-    run_handler(state.open_dialog("deactivate", str(officer.user_id)))
+    run_handler(state.ask("deactivate", str(officer.user_id)))
 
     events = run_handler(state.deactivate(str(officer.user_id)))
 
@@ -371,11 +372,11 @@ def test_closing_a_dialog_clears_it(app_db: Engine, add_staff) -> None:
     sam = add_staff("SUPPORT", email="sam@staff.test")
     state, _ = admin_page(app_db)
     load(state)
-    run_handler(state.open_dialog("deactivate", str(sam.id)))
+    run_handler(state.ask("deactivate", str(sam.id)))
 
-    run_handler(state.set_dialog_open(True))
+    run_handler(state.dialog_changed(True))
     assert state.dialog == "deactivate"
-    run_handler(state.set_dialog_open(False))
+    run_handler(state.dialog_changed(False))
     assert state.dialog == "" and state.target_id == ""
 
 
@@ -404,10 +405,10 @@ def test_closing_a_dialog_clears_it(app_db: Engine, add_staff) -> None:
         (lambda s: s.set_filter("inactive", "maybe"), "Include deactivated must be on or off."),
         (lambda s: s.set_filter("password_hash", "x"), "Unknown filter."),
         (lambda s: s.show_tab("<script>"), "Unknown tab."),
-        (lambda s: s.open_dialog("nuke", "x"), "Unknown action."),
-        (lambda s: s.open_dialog("deactivate", "00000000-0000-0000-0000-000000000000"),
+        (lambda s: s.ask("nuke", "x"), "Unknown dialog."),
+        (lambda s: s.ask("deactivate", "00000000-0000-0000-0000-000000000000"),
          "This account is not in the list any more."),
-        (lambda s: s.open_dialog("revoke", 7), "The session id must be text (got int)."),
+        (lambda s: s.ask("revoke", 7), "The session id must be text (got int)."),
     ],
 )
 def test_bad_arguments_get_a_clear_message_and_change_nothing(app_db: Engine, call, message: str) -> None:
@@ -450,8 +451,8 @@ def _every_handler_call(target_id: str, session_id: str) -> dict[str, Callable[[
         "open_item": lambda s: s.open_item(target_id),
         "close_item": lambda s: s.close_item(),
         "show_tab": lambda s: s.show_tab("sessions"),
-        "open_dialog": lambda s: s.open_dialog("create", ""),
-        "set_dialog_open": lambda s: s.set_dialog_open(False),
+        "ask": lambda s: s.ask("create"),
+        "dialog_changed": lambda s: s.dialog_changed(False),
         "choose_role": lambda s: s.choose_role("ADMIN"),
         "create_staff": lambda s: s.create_staff(form),
         "change_role": lambda s: s.change_role(target_id, "ADMIN"),
@@ -464,8 +465,9 @@ def _every_handler_call(target_id: str, session_id: str) -> dict[str, Callable[[
 
 
 def _decided(name: str) -> str:
-    """How the guard names a handler: the shared list handlers are ListState's."""
-    return f"{'ListState' if name in vars(ListState) else 'StaffState'}.{name}"
+    """How the guard names a handler: the shared list and dialog handlers are ListState's and DialogState's."""
+    owner = next((c.__name__ for c in (ListState, DialogState) if name in vars(c)), "StaffState")
+    return f"{owner}.{name}"
 
 
 def test_the_state_offers_exactly_these_handlers() -> None:

@@ -212,13 +212,14 @@ def test_canned_replies_managed_and_used(app_engine: Engine) -> None:
     t = add_ticket(app_engine)
     state = support_state(app_engine)
     run_handler(state.load())
-    run_handler(state.set_canned_open(True))
+    run_handler(state.ask("canned"))
+    assert state.canned_open and not state.delete_open
     run_handler(state.save_canned({"id": "", "title": "Deposit", "body": "Hi {first_name}, it is credited."}))
     assert [c["title"] for c in state.canned] == ["Deposit"] and state.canned_error == ""
     run_handler(state.save_canned({"id": "", "title": "", "body": "x"}))
     assert "Title" in state.canned_error
     cid = state.canned[0]["id"]
-    run_handler(state.edit_canned(cid))
+    run_handler(state.ask("canned", cid))
     assert state.canned_form["title"] == "Deposit"
     run_handler(state.save_canned({"id": cid, "title": "Deposit credited", "body": "Hi {first_name}, done."}))
     assert state.canned[0]["title"] == "Deposit credited"
@@ -226,10 +227,13 @@ def test_canned_replies_managed_and_used(app_engine: Engine) -> None:
     key = state.reply_key
     run_handler(state.use_canned(cid))
     assert state.reply_draft == "Hi Grace, done." and state.reply_key == key + 1
-    run_handler(state.ask_delete_canned(cid))
+    run_handler(state.ask("delete_canned", cid))
+    run_handler(state.dialog_changed(False))
+    assert state.canned_open and not state.delete_open and state.delete_id == "", "cancel: back to the list"
+    run_handler(state.ask("delete_canned", cid))
     assert state.delete_open and state.delete_title == "Deposit credited"
     run_handler(state.confirm_delete_canned())
-    assert state.canned == [] and not state.delete_open
+    assert state.canned == [] and not state.delete_open and state.canned_open, "back to the canned replies"
     events = run_handler(state.use_canned(cid))
     assert toasted(events, "That canned reply no longer exists.", "error")
 
@@ -264,7 +268,7 @@ def _call(state: SupportState, name: str) -> list[tuple[str, str]]:
 
 
 READ_ONLY = {"load", "apply_filters", "set_filter", "quick_filter", "clear_filters", "next_page", "prev_page",
-             "first_page", "refresh", "open_item", "close_item", "poll_thread", "set_canned_open"}
+             "first_page", "refresh", "open_item", "close_item", "poll_thread"}
 
 
 def test_every_handler_is_refused_to_roles_without_support(app_engine: Engine) -> None:

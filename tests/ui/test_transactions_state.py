@@ -110,6 +110,9 @@ def test_an_admin_may_look_but_not_decide_nor_export(app_engine: Engine, decisio
     run_handler(state.decline_item({"reason": "nope"}))
     run_handler(state.export_csv())
     assert [d for _, d in decisions[-3:]] == ["denied", "denied", "denied"]
+    run_handler(state.select_page(True))
+    run_handler(state.ask("bulk", "approve"))
+    assert decisions[-1] == ("DialogState.ask", "denied") and not state.bulk_open
     assert status_of(app_engine, m.Transaction, data["deps"][0].id) == "PENDING"
 
 
@@ -202,14 +205,14 @@ def test_bulk_approve_confirms_count_and_total_and_reports_per_item(app_engine: 
     data = seed(app_engine)
     state, _ = signed(app_engine)
     run_handler(state.load())
-    events = run_handler(state.open_bulk("approve"))
+    events = run_handler(state.ask("bulk", "approve"))
     assert toasted(events, "Select at least one item first.", "error")
     for d in data["deps"][:2]:
         run_handler(state.toggle_select(str(d.id)))
     run_handler(state.toggle_select(str(data["wd"].id)))
     events = run_handler(state.toggle_select(str(uuid.uuid4())))
     assert toasted(events, "This item is not in the list any more.", "error") and state.selected_count == 3
-    run_handler(state.open_bulk("approve"))
+    run_handler(state.ask("bulk", "approve"))
     assert state.bulk_open and (state.bulk_count, state.bulk_total) == (3, "$71.00")
     # someone else declines one of them meanwhile
     with Session(app_engine) as s:
@@ -231,13 +234,13 @@ def test_bulk_decline_needs_a_reason(app_engine: Engine) -> None:
     run_handler(state.load())
     run_handler(state.select_page(True))
     assert state.selected_count == 4
-    run_handler(state.open_bulk("decline"))
+    run_handler(state.ask("bulk", "decline"))
     run_handler(state.confirm_bulk({"reason": ""}))
-    assert state.bulk_error == "A reason is required to decline." and state.bulk_open
+    assert state.dialog_error == "A reason is required to decline." and state.bulk_open
     assert status_of(app_engine, m.Transaction, data["deps"][0].id) == "PENDING"
     run_handler(state.confirm_bulk({"reason": "Batch looks like fraud"}))
     assert all(r["outcome"] == "done" for r in state.bulk_results) and len(state.bulk_results) == 4
-    events = run_handler(state.open_bulk("explode"))
+    events = run_handler(state.ask("bulk", "explode"))
     assert toasted(events, "Unknown action.", "error")
 
 
