@@ -111,7 +111,7 @@ def _document_card(doc: rx.Var) -> rx.Component:
                     rx.button(rx.icon("check", size=14), "Approve", size="1", variant="soft", color_scheme="green",
                               on_click=K.approve_document(doc["id"]), custom_attrs={"data-testid": "kyc-doc-approve"}),
                     rx.button(rx.icon("x", size=14), "Reject", size="1", variant="soft", color_scheme="red",
-                              on_click=K.ask_reject_document(doc["id"]),
+                              on_click=K.ask("doc_reject", doc["id"]),
                               custom_attrs={"data-testid": "kyc-doc-reject"}),
                     spacing="2",
                 ),

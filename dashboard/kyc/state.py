@@ -28,7 +28,7 @@ SAVE_ERROR = "The decision could not be saved (database error). Nothing was chan
 
 class KycState(ListState, DialogState, AuthState):
     screen: ClassVar[Screen] = screens.KYC_SCREEN
-    dialogs: ClassVar[tuple[str, ...]] = ("approve", "reject")
+    dialogs: ClassVar[tuple[str, ...]] = ("approve", "reject", "doc_reject")
     dialog_perm: ClassVar[str] = Perm.KYC_REVIEW
     spec: ClassVar[ListSpec] = ListSpec(filter_keys=rules.FILTER_KEYS, item_param="case", item_noun="Cases",
                                         order_note=", oldest first", page_size=rules.PAGE_SIZE)
@@ -87,6 +87,17 @@ class KycState(ListState, DialogState, AuthState):
     def _why_not_dialog(self, which: str) -> str:
         return "" if self.open_id else "Open a case first."
 
+    async def _prepare_dialog(self, which: str, target: Any) -> str:
+        """"doc_reject" names the document of the open case to reject."""
+        if which != "doc_reject":
+            return ""
+        doc = id_arg(target, "document")
+        match = next((d for d in self.documents if d.get("id") == doc), None)
+        if match is None:
+            return "That document is not part of the open case."
+        self.doc_reject_id, self.doc_reject_name = doc, match.get("type_label", "")
+        return ""
+
     async def _decide(self, fn: Any, **kwargs: Any) -> bool:
         """Run one decision on the open case; on success re-read the case."""
         if not self.open_id:
@@ -123,18 +134,6 @@ class KycState(ListState, DialogState, AuthState):
         else:
             yield rx.toast.error(self.dialog_error)
             self.dialog_error = ""
-
-    @guarded(Perm.KYC_REVIEW)
-    async def ask_reject_document(self, document_id: Any):
-        doc = id_arg(document_id, "document")
-        match = next((d for d in self.documents if d.get("id") == doc), None)
-        if match is None:
-            yield rx.toast.error("That document is not part of the open case.")
-            return
-        self.doc_reject_id = doc
-        self.doc_reject_name = match.get("type_label", "")
-        self.dialog_error = ""
-        self.dialog = "doc_reject"
 
     @guarded(Perm.KYC_REVIEW)
     async def submit_document_rejection(self, form_data: Any):

@@ -131,7 +131,7 @@ def test_document_decisions_and_approval(app_engine: Engine) -> None:
     c = add_case(app_engine)
     state = kyc_state(app_engine)
     run_handler(state.open_item(c["id"]))
-    run_handler(state.ask_reject_document(c["doc"]))
+    run_handler(state.ask("doc_reject", c["doc"]))
     assert state.dialog == "doc_reject"
     run_handler(state.submit_document_rejection({"doc_reason": ""}))
     assert state.dialog_error and state.dialog == "doc_reject"
@@ -168,7 +168,7 @@ def test_bad_arguments_give_messages_and_write_nothing(app_engine: Engine, junk:
     before = snapshot(app_engine)
     run_handler(state.open_item(junk))
     run_handler(state.approve_document(junk))
-    run_handler(state.ask_reject_document(junk))
+    run_handler(state.ask("doc_reject", junk))
     run_handler(state.submit_reject(junk))
     run_handler(state.submit_document_rejection(junk))
     run_handler(state.apply_filters(junk))
@@ -180,7 +180,7 @@ def test_bad_arguments_give_messages_and_write_nothing(app_engine: Engine, junk:
 
 HANDLER_CALLS = [
     ("open_item", lambda c: [c["id"]]), ("approve_document", lambda c: [c["doc"]]),
-    ("ask_reject_document", lambda c: [c["doc"]]), ("submit_document_rejection", lambda c: [{"doc_reason": "x"}]),
+    ("submit_document_rejection", lambda c: [{"doc_reason": "x"}]),
     ("confirm_approve", lambda c: []), ("submit_reject", lambda c: [{"reason_code": "GLARE"}]),
     ("release_case", lambda c: []), ("ask", lambda c: ["approve"]),
     ("load", lambda c: []), ("refresh", lambda c: []), ("apply_filters", lambda c: [{"search": "x"}]), ("set_filter", lambda c: ["search", "x"]), ("next_page", lambda c: []),
