@@ -63,6 +63,31 @@ def _set_user_status(session: Session, user_id: uuid.UUID, status: str, **values
     return before
 
 
+def _move_case(session: Session, row: KycVerification, status: str, now: datetime, **values: Any) -> str:
+    """Set the case's status (and ``values``), end any claim on it; returns the status it had."""
+    previous = row.status
+    row.status = status
+    for key, value in values.items():
+        setattr(row, key, value)
+    row.claimed_by_id = None
+    row.claimed_until = None
+    row.updated_at = now
+    session.add(row)
+    return previous
+
+
+def _move_document(session: Session, doc: KycDocument, status: str, actor: Actor, now: datetime,
+                   rejection_reason: str | None = None) -> str:
+    """Set a document's status as decided by ``actor``; returns the status it had."""
+    previous = doc.status
+    doc.status = status
+    doc.rejection_reason = rejection_reason
+    doc.reviewed_by = actor.user_id
+    doc.reviewed_at = now
+    session.add(doc)
+    return previous
+
+
 @requires(Perm.KYC_VIEW)
 def open_case(session: Session, *, actor: Actor, case_id: Any) -> CaseView:
     """The case view. A reviewer also claims the case (or renews their claim) when nobody else holds
@@ -163,12 +188,8 @@ def decide_document(session: Session, *, actor: Actor, case_id: Any, document_id
     if doc.status == target:
         raise Conflict(f"This document is already {label(target).lower()}.")
     before = {"status": doc.status, "rejection_reason": doc.rejection_reason}
-    previous = doc.status
-    doc.status = target
-    doc.rejection_reason = (text_reason or None) if target == DocumentStatus.REJECTED else None
-    doc.reviewed_by = actor.user_id
-    doc.reviewed_at = now
-    session.add(doc)
+    previous = _move_document(session, doc, target, actor, now,
+                              (text_reason or None) if target == DocumentStatus.REJECTED else None)
     session.flush()
     record_status_change(session, entity_type=ReviewableEntity.KYC_DOCUMENT, entity_id=doc.id, from_status=previous,
                          to_status=target, actor=actor, reason=text_reason or None)
@@ -206,16 +227,8 @@ def approve(session: Session, *, actor: Actor, case_id: Any, note: Any = None) -
         raise InvalidInput("A document of this case is rejected: reject the case (or approve that document) instead.")
     if _is_high_risk(session, row):
         before = {"status": row.status, "first_approved_by_id": None}
-        previous = row.status
-        row.status = V.AWAITING_SECOND_REVIEW.value
-        row.first_approved_by_id = actor.user_id
-        row.first_approved_at = now
-        row.claimed_by_id = None
-        row.claimed_until = None
-        if internal:
-            row.internal_note = internal
-        row.updated_at = now
-        session.add(row)
+        previous = _move_case(session, row, V.AWAITING_SECOND_REVIEW.value, now, first_approved_by_id=actor.user_id,
+                              first_approved_at=now, **({"internal_note": internal} if internal else {}))
         session.flush()
         record_status_change(session, entity_type=ReviewableEntity.KYC_VERIFICATION, entity_id=row.id,
                              from_status=previous, to_status=row.status, actor=actor,
@@ -247,27 +260,15 @@ def confirm_second_review(session: Session, *, actor: Actor, case_id: Any, note:
 def _finalise_approval(session: Session, actor: Actor, row: KycVerification, now: datetime, internal: str,
                        *, second: bool) -> None:
     before = {"status": row.status, "reviewed_by_id": row.reviewed_by_id}
-    previous = row.status
-    row.status = V.APPROVED.value
-    row.reviewed_by_id = actor.user_id
-    row.reviewed_at = now
-    row.claimed_by_id = None
-    row.claimed_until = None
-    row.rejection_code = None
-    row.rejection_reason = None
-    if internal:
-        row.internal_note = internal
-    row.updated_at = now
-    session.add(row)
+    previous = _move_case(session, row, V.APPROVED.value, now, reviewed_by_id=actor.user_id, reviewed_at=now,
+                          rejection_code=None, rejection_reason=None,
+                          **({"internal_note": internal} if internal else {}))
     docs = session.execute(
         sa.select(KycDocument).where(KycDocument.verification_id == row.id,
                                      KycDocument.status == DocumentStatus.PENDING.value).with_for_update()
     ).scalars().all()
     for doc in docs:
-        doc.status = DocumentStatus.APPROVED.value
-        doc.reviewed_by = actor.user_id
-        doc.reviewed_at = now
-        session.add(doc)
+        _move_document(session, doc, DocumentStatus.APPROVED.value, actor, now, doc.rejection_reason)
     session.flush()
     for doc in docs:
         record_status_change(session, entity_type=ReviewableEntity.KYC_DOCUMENT, entity_id=doc.id,
@@ -308,17 +309,9 @@ def reject(session: Session, *, actor: Actor, case_id: Any, reason_code: Any, me
     note = clean_text(internal_note, "Internal note", MAX_NOTE, multiline=True)
     actor, row, now = _deciding(session, actor, case_id)
     before = {"status": row.status, "rejection_code": row.rejection_code}
-    previous = row.status
-    row.status = reason.outcome
-    row.rejection_code = reason.code
-    row.rejection_reason = user_message
-    row.internal_note = note or None
-    row.reviewed_by_id = actor.user_id
-    row.reviewed_at = now
-    row.claimed_by_id = None
-    row.claimed_until = None
-    row.updated_at = now
-    session.add(row)
+    previous = _move_case(session, row, reason.outcome, now, rejection_code=reason.code,
+                          rejection_reason=user_message, internal_note=note or None, reviewed_by_id=actor.user_id,
+                          reviewed_at=now)
     changed_docs = []
     if reason.document:
         doc = session.execute(
@@ -327,12 +320,8 @@ def reject(session: Session, *, actor: Actor, case_id: Any, reason_code: Any, me
                                          KycDocument.status != DocumentStatus.REJECTED.value).with_for_update()
         ).scalar_one_or_none()
         if doc is not None:
-            changed_docs.append((doc.id, doc.status))
-            doc.status = DocumentStatus.REJECTED.value
-            doc.rejection_reason = reason.title
-            doc.reviewed_by = actor.user_id
-            doc.reviewed_at = now
-            session.add(doc)
+            changed_docs.append((doc.id, _move_document(session, doc, DocumentStatus.REJECTED.value, actor, now,
+                                                        reason.title)))
     session.flush()
     for doc_id, was in changed_docs:
         record_status_change(session, entity_type=ReviewableEntity.KYC_DOCUMENT, entity_id=doc_id, from_status=was,

@@ -128,8 +128,8 @@ def _heading(title: str, chart: str) -> rx.Component:
 
 def _mover_row(row: rx.Var) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.link(row["name"], href="#", on_click=S.open_client(row["portfolio_id"]),
-                              custom_attrs={"data-testid": "mover-link"})),
+        rx.table.cell(rx.button(row["name"], on_click=S.open_client(row["portfolio_id"]), variant="ghost", size="2",
+                                custom_attrs={"data-testid": "mover-link"})),
         rx.table.cell(rx.text(row["email"], size="1", color="var(--gray-11)")),
         rx.table.cell(row["value"], text_align="right"),
         rx.table.cell(rx.text(row["pnl"], color=rx.cond(row["side"] == "gain", "var(--green-11)", "var(--red-11)")),

@@ -150,7 +150,7 @@ class TransactionsState(ListState, DialogState, AuthState):
 
     def _restore_screen_params(self, params: Mapping[str, Any]) -> None:
         wanted = params.get("tab", "")
-        self.tab = wanted if isinstance(wanted, str) and wanted in TABS else self.tab or Queue.DEPOSITS.value
+        self.tab = wanted if isinstance(wanted, str) and wanted in TABS else Queue.DEPOSITS.value  # the URL decides
         self.selected = []
         self.bulk_results = []
 
