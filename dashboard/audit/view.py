@@ -10,6 +10,7 @@ from dashboard.audit.state import AuditState
 from dashboard.core.permissions import Perm
 from dashboard.ui import screens
 from dashboard.ui.components import error_callout, layout, page_header
+from dashboard.ui.components.page import error_note, icon_tile
 from dashboard.ui.components.data_table import pager
 from dashboard.ui.components.filters import filter_input, list_table
 
@@ -57,19 +58,7 @@ def _filters_form() -> rx.Component:
                 width="100%",
             ),
             rx.text(FILTER_HINT, size="1", color="var(--gray-10)", margin_top="0.6rem"),
-            rx.cond(
-                A.filter_error != "",
-                rx.callout.root(
-                    rx.callout.icon(rx.icon("triangle_alert")),
-                    rx.callout.text(A.filter_error),
-                    color_scheme="red",
-                    variant="surface",
-                    size="1",
-                    role="alert",
-                    margin_top="0.6rem",
-                    custom_attrs={"data-testid": "filter-error"},
-                ),
-            ),
+            error_note(A.filter_error, test_id="filter-error", margin_top="0.6rem"),
             on_submit=A.apply_filters,
             reset_on_submit=False,
             no_validate=True,
@@ -93,14 +82,7 @@ def _chain_card() -> rx.Component:
     return rx.card(
         rx.flex(
             rx.hstack(
-                rx.center(
-                    rx.icon("link", size=18, color="var(--accent-11)"),
-                    width="2.25rem",
-                    height="2.25rem",
-                    border_radius="var(--radius-3)",
-                    background_color="var(--accent-a3)",
-                    flex_shrink="0",
-                ),
+                icon_tile("link"),
                 fact("Entries", A.chain["rows"]),
                 fact("Head seq", A.chain["head_seq"]),
                 fact("Last entry", A.chain["head_at"]),

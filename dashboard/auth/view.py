@@ -8,19 +8,14 @@ import reflex as rx
 from dashboard.auth.state import LoginState, TwoFactorState
 from dashboard.ui import screens as routes
 from dashboard.ui.components.native_form import native_form
+from dashboard.ui.components.page import icon_tile
 
 CODE_LENGTH = 6
 
 
 def _brand() -> rx.Component:
     return rx.hstack(
-        rx.center(
-            rx.icon("landmark", size=20, color="white"),
-            width="2.25rem",
-            height="2.25rem",
-            border_radius="var(--radius-3)",
-            background_color="var(--accent-9)",
-        ),
+        icon_tile("landmark", icon_size=20, color="white", background="var(--accent-9)"),
         rx.vstack(
             rx.text(routes.PRODUCT_NAME, size="4", weight="bold"),
             rx.text(routes.PRODUCT_TAGLINE, size="1", color="var(--gray-11)"),

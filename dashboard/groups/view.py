@@ -12,6 +12,7 @@ from dashboard.groups.rules import MAX_REASON
 from dashboard.groups.state import GroupsState
 from dashboard.ui import screens
 from dashboard.ui.components.confirm import confirm_dialog
+from dashboard.ui.components.dialogs import form_dialog
 from dashboard.ui.components.data_table import data_table, labelled, status_badge
 from dashboard.ui.components.filters import filter_form, filter_select, list_pager, list_screen
 from dashboard.ui.components.page import empty_state
@@ -194,31 +195,14 @@ def _request_view() -> rx.Component:
 
 
 def _decline_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("Decline this request"),
-            rx.form(
-                rx.vstack(
-                    labelled("Reason (shown to the group)", rx.text_area(
-                        name="reason", id="groups-decline-reason", width="100%", max_length=MAX_REASON,
-                        placeholder="e.g. Not agreed at the last meeting"),
-                        html_for="groups-decline-reason", width="100%"),
-                    rx.cond(G.dialog_error != "", rx.callout.root(
-                        rx.callout.icon(rx.icon("triangle_alert")), rx.callout.text(G.dialog_error), color_scheme="red",
-                        size="1", role="alert", width="100%")),
-                    rx.flex(
-                        rx.dialog.close(rx.button("Cancel", type="button", variant="soft", color_scheme="gray")),
-                        rx.button("Decline", type="submit", color_scheme="red", loading=G.busy,
-                                  custom_attrs={"data-testid": "groups-decline-submit"}),
-                        gap="3", justify="end", width="100%",
-                    ),
-                    spacing="3", width="100%",
-                ),
-                on_submit=G.submit_decline, reset_on_submit=False,
-            ),
-            max_width="30rem",
-        ),
-        open=G.decline_open, on_open_change=G.dialog_changed,
+    return form_dialog(
+        "Decline this request",
+        labelled("Reason (shown to the group)", rx.text_area(
+            name="reason", id="groups-decline-reason", width="100%", max_length=MAX_REASON,
+            placeholder="e.g. Not agreed at the last meeting"),
+            html_for="groups-decline-reason", width="100%"),
+        open=G.decline_open, on_open_change=G.dialog_changed, on_submit=G.submit_decline, error=G.dialog_error,
+        submit_label="Decline", busy=G.busy, submit_test_id="groups-decline-submit",
     )
 
 

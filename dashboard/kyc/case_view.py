@@ -9,6 +9,7 @@ from dashboard.core.permissions import Perm
 from dashboard.kyc import rules
 from dashboard.kyc.state import KycState as K
 from dashboard.ui.components.confirm import confirm_dialog
+from dashboard.ui.components.dialogs import form_dialog
 from dashboard.ui.components.data_table import labelled, status_badge
 
 REVIEW_PERMISSION = Perm.KYC_REVIEW.value
@@ -244,85 +245,42 @@ def _case_header() -> rx.Component:
 
 
 def _reject_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("Reject this case"),
-            rx.dialog.description(
-                "Resubmission reasons let the customer try again (Resubmit Required); final reasons close the "
-                "case (Rejected).", size="2", margin_bottom="0.75rem"),
-            rx.form(
-                rx.vstack(
-                    labelled("Reason", rx.select.root(
-                        rx.select.trigger(placeholder="Choose a reason", width="100%", id="kyc-reason"),
-                        rx.select.content(*[
-                            rx.select.group(
-                                rx.select.label(title),
-                                *[rx.select.item(r.title, value=r.code) for r in rules.REASONS.values()
-                                  if r.kind == kind],
-                            )
-                            for title, kind in REASON_GROUPS
-                        ]),
-                        name="reason_code",
-                    ), html_for="kyc-reason", width="100%"),
-                    labelled("Message to the customer (optional: the reason's standard text is used)",
-                             rx.text_area(name="message", id="kyc-message", max_length=rules.MAX_MESSAGE,
-                                          width="100%", rows="3"), html_for="kyc-message", width="100%"),
-                    labelled("Internal note (never shown to the customer)",
-                             rx.text_area(name="internal_note", id="kyc-note", max_length=rules.MAX_NOTE,
-                                          width="100%", rows="3"), html_for="kyc-note", width="100%"),
-                    rx.cond(K.dialog_error != "",
-                            rx.callout.root(rx.callout.icon(rx.icon("triangle_alert")), rx.callout.text(K.dialog_error),
-                                            color_scheme="red", variant="surface", size="1", role="alert",
-                                            width="100%", custom_attrs={"data-testid": "kyc-dialog-error"})),
-                    rx.flex(
-                        rx.dialog.close(rx.button("Cancel", type="button", variant="soft", color_scheme="gray")),
-                        rx.button("Reject case", type="submit", color_scheme="red", loading=K.busy,
-                                  custom_attrs={"data-testid": "kyc-reject-submit"}),
-                        gap="3", justify="end", width="100%",
-                    ),
-                    spacing="3",
-                    width="100%",
-                ),
-                on_submit=K.submit_reject,
-                reset_on_submit=False,
-            ),
-            max_width="34rem",
-            custom_attrs={"data-testid": "kyc-reject-dialog"},
-        ),
-        open=K.dialog == "reject",
-        on_open_change=K.dialog_changed,
+    return form_dialog(
+        "Reject this case",
+        labelled("Reason", rx.select.root(
+            rx.select.trigger(placeholder="Choose a reason", width="100%", id="kyc-reason"),
+            rx.select.content(*[
+                rx.select.group(
+                    rx.select.label(title),
+                    *[rx.select.item(r.title, value=r.code) for r in rules.REASONS.values() if r.kind == kind],
+                )
+                for title, kind in REASON_GROUPS
+            ]),
+            name="reason_code",
+        ), html_for="kyc-reason", width="100%"),
+        labelled("Message to the customer (optional: the reason's standard text is used)",
+                 rx.text_area(name="message", id="kyc-message", max_length=rules.MAX_MESSAGE,
+                              width="100%", rows="3"), html_for="kyc-message", width="100%"),
+        labelled("Internal note (never shown to the customer)",
+                 rx.text_area(name="internal_note", id="kyc-note", max_length=rules.MAX_NOTE,
+                              width="100%", rows="3"), html_for="kyc-note", width="100%"),
+        description=("Resubmission reasons let the customer try again (Resubmit Required); final reasons close the "
+                     "case (Rejected)."),
+        open=K.dialog == "reject", on_open_change=K.dialog_changed, on_submit=K.submit_reject,
+        error=K.dialog_error, error_test_id="kyc-dialog-error", submit_label="Reject case", busy=K.busy,
+        submit_test_id="kyc-reject-submit", max_width="34rem", test_id="kyc-reject-dialog",
     )
 
 
 def _doc_reject_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("Reject document: ", K.doc_reject_name),
-            rx.form(
-                rx.vstack(
-                    labelled("Reason", rx.input(name="doc_reason", id="kyc-doc-reason", width="100%",
-                                                max_length=rules.MAX_DOC_REASON,
-                                                placeholder="e.g. Image is blurry"),
-                             html_for="kyc-doc-reason", width="100%"),
-                    rx.cond(K.dialog_error != "",
-                            rx.callout.root(rx.callout.icon(rx.icon("triangle_alert")), rx.callout.text(K.dialog_error),
-                                            color_scheme="red", variant="surface", size="1", role="alert",
-                                            width="100%")),
-                    rx.flex(
-                        rx.dialog.close(rx.button("Cancel", type="button", variant="soft", color_scheme="gray")),
-                        rx.button("Reject document", type="submit", color_scheme="red", loading=K.busy,
-                                  custom_attrs={"data-testid": "kyc-doc-reject-submit"}),
-                        gap="3", justify="end", width="100%",
-                    ),
-                    spacing="3", width="100%",
-                ),
-                on_submit=K.submit_document_rejection,
-                reset_on_submit=True,
-            ),
-            max_width="28rem",
-        ),
-        open=K.dialog == "doc_reject",
-        on_open_change=K.dialog_changed,
+    return form_dialog(
+        "Reject document: " + K.doc_reject_name,
+        labelled("Reason", rx.input(name="doc_reason", id="kyc-doc-reason", width="100%",
+                                    max_length=rules.MAX_DOC_REASON, placeholder="e.g. Image is blurry"),
+                 html_for="kyc-doc-reason", width="100%"),
+        open=K.dialog == "doc_reject", on_open_change=K.dialog_changed, on_submit=K.submit_document_rejection,
+        error=K.dialog_error, submit_label="Reject document", busy=K.busy, submit_test_id="kyc-doc-reject-submit",
+        reset_on_submit=True, max_width="28rem",
     )
 
 

@@ -15,6 +15,7 @@ from dashboard.kyc.case_view import RISK_COLOURS, SLA_COLOURS, STATUS_COLOURS, c
 from dashboard.kyc.state import KycState as K
 from dashboard.models.enums import IdDocumentType, RiskLevel, label
 from dashboard.ui.components.data_table import status_badge
+from dashboard.ui.components.stat_card import count_card
 from dashboard.ui.components.filters import (
     filter_form,
     filter_input,
@@ -44,31 +45,15 @@ def _filters() -> rx.Component:
 
 
 def _count_card(item: rx.Var) -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.text(item["label"], size="1", color="var(--gray-11)"),
-            rx.text(item["count"], size="5", weight="bold", custom_attrs={"data-value": item["count"]}),
-            spacing="0",
-        ),
-        size="1",
-        min_width="10rem",
-        custom_attrs={"data-testid": "kyc-count-" + item["status"]},
-    )
+    return count_card(item["label"], value=item["count"], value_attrs={"data-value": item["count"]},
+                      test_id="kyc-count-" + item["status"])
 
 
 def _counts() -> rx.Component:
     return rx.flex(
         rx.foreach(K.counts, _count_card),
-        rx.card(
-            rx.vstack(
-                rx.text("Past the ", K.sla_hours, " h SLA", size="1", color="var(--gray-11)"),
-                rx.text(K.overdue, size="5", weight="bold", color="var(--red-11)"),
-                spacing="0",
-            ),
-            size="1",
-            min_width="10rem",
-            custom_attrs={"data-testid": "kyc-count-overdue"},
-        ),
+        count_card("Past the ", K.sla_hours, " h SLA", value=K.overdue, value_color="var(--red-11)",
+                   test_id="kyc-count-overdue"),
         gap="3",
         wrap="wrap",
         margin_bottom="1rem",

@@ -13,6 +13,7 @@ from dashboard.staff.rules import STAFF_ROLE_ORDER
 from dashboard.staff.state import StaffState as S
 from dashboard.ui.auth_state import ROLE_LABELS
 from dashboard.ui.components.confirm import confirm_dialog
+from dashboard.ui.components.dialogs import dialog_actions
 from dashboard.ui.components.page import error_note
 
 PASSWORD_RULE = (f"At least {MIN_PASSWORD_LENGTH} characters. Share it through a safe channel; "
@@ -45,14 +46,7 @@ def _dialog_error() -> rx.Component:
 
 def _dialog_buttons(submit_label: str, test_id: str, **submit: Any) -> rx.Component:
     """Cancel, and the dialog's button (a form's submit button unless ``submit`` says otherwise)."""
-    return rx.flex(
-        rx.dialog.close(rx.button("Cancel", type="button", variant="soft", color_scheme="gray", disabled=S.busy)),
-        rx.button(submit_label, **{"type": "submit", **submit}, loading=S.busy, custom_attrs={"data-testid": test_id}),
-        gap="3",
-        justify="end",
-        width="100%",
-        margin_top="0.5rem",
-    )
+    return dialog_actions(submit_label, busy=S.busy, test_id=test_id, submit=submit, width="100%", margin_top="0.5rem")
 
 
 def _dialog(kind: str, title: str, description: rx.Component, body: rx.Component, *, test_id: str,

@@ -8,6 +8,7 @@ import reflex as rx
 from dashboard.support import rules
 from dashboard.support.state import SupportState as S
 from dashboard.ui.components.confirm import confirm_dialog
+from dashboard.ui.components.dialogs import dialog_actions
 from dashboard.ui.components.page import error_note
 
 
@@ -61,12 +62,8 @@ def _canned_dialog() -> rx.Component:
                     rx.text_area(name="body", default_value=f["body"], placeholder="Text", rows="4", width="100%",
                                  id="support-canned-body", custom_attrs={"aria-label": "Text"}),
                     error_note(S.canned_error, test_id="support-canned-error", width="100%"),
-                    rx.flex(
-                        rx.dialog.close(rx.button("Close", type="button", variant="soft", color_scheme="gray")),
-                        rx.button("Save", type="submit", loading=S.busy,
-                                  custom_attrs={"data-testid": "support-canned-save"}),
-                        gap="3", justify="end", width="100%",
-                    ),
+                    dialog_actions("Save", busy=S.busy, test_id="support-canned-save", cancel_label="Close",
+                                   width="100%"),
                     spacing="2", width="100%",
                 ),
                 on_submit=S.save_canned, reset_on_submit=False, key=S.canned_key.to_string(),

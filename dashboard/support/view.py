@@ -25,6 +25,7 @@ from dashboard.support.thread_view import (
 from dashboard.ui import screens
 from dashboard.ui.components import error_callout, layout, page_header
 from dashboard.ui.components.data_table import status_badge
+from dashboard.ui.components.stat_card import count_card
 from dashboard.ui.components.filters import (
     filter_form,
     filter_input,
@@ -54,20 +55,11 @@ def _filters() -> rx.Component:
 
 
 def _count_card(item: rx.Var) -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.text(item["label"], size="1", color="var(--gray-11)"),
-            rx.text(item["count"], size="5", weight="bold"),
-            spacing="0",
-        ),
-        as_child=False,
-        size="1",
-        min_width="9rem",
-        cursor="pointer",
-        on_click=S.quick_filter(item["key"]),
+    return count_card(
+        item["label"], value=item["count"], test_id="support-count-" + item["key"], min_width="9rem",
+        as_child=False, cursor="pointer", on_click=S.quick_filter(item["key"]),
         _hover={"background_color": "var(--gray-a2)"},
-        custom_attrs={"data-testid": "support-count-" + item["key"], "role": "button",
-                      "aria-label": "Show " + item["label"]},
+        custom_attrs={"role": "button", "aria-label": "Show " + item["label"]},
     )
 
 

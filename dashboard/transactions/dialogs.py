@@ -10,6 +10,8 @@ from dashboard.core.permissions import Perm
 from dashboard.transactions.rules import MAX_NOTE, MAX_REASON
 from dashboard.transactions.state import TransactionsState as T
 from dashboard.ui.components.data_table import status_badge
+from dashboard.ui.components.dialogs import dialog_actions
+from dashboard.ui.components.page import error_note
 
 CAN_APPROVE = T.officer_permissions.contains(Perm.TRANSACTIONS_APPROVE.value)
 STATUS_COLOURS = {"Pending": "amber", "Awaiting Second Approval": "violet", "Completed": "green",
@@ -66,10 +68,7 @@ def detail_panel() -> rx.Component:
                                       spacing="3", align="center")),
             rx.dialog.description(d["kind"] + " · " + d["amount"] + " · " + d["value"], size="2",
                                   color="var(--gray-11)", margin_bottom="0.75rem"),
-            rx.cond(T.detail_error != "",
-                    rx.callout.root(rx.callout.icon(rx.icon("triangle_alert")), rx.callout.text(T.detail_error),
-                                    color_scheme="red", variant="surface", size="1", role="alert",
-                                    margin_bottom="0.75rem", custom_attrs={"data-testid": "detail-error"})),
+            error_note(T.detail_error, test_id="detail-error", margin_bottom="0.75rem"),
             rx.grid(
                 rx.vstack(
                     rx.data_list.root(
@@ -184,20 +183,10 @@ def bulk_dialog() -> rx.Component:
                     rx.input(name="reason", placeholder="Reason (required, sent to each customer)",
                              max_length=MAX_REASON, width="100%", margin_top="0.75rem", id="bulk-reason"),
                 ),
-                rx.cond(T.dialog_error != "",
-                        rx.callout.root(rx.callout.icon(rx.icon("triangle_alert")), rx.callout.text(T.dialog_error),
-                                        color_scheme="red", variant="surface", size="1", role="alert",
-                                        margin_top="0.75rem")),
-                rx.flex(
-                    rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray", type="button",
-                                                     disabled=T.busy)),
-                    rx.button(verb + " " + T.bulk_count.to_string(), type="submit", loading=T.busy,
-                              color_scheme=rx.cond(T.bulk_action == "approve", "green", "red"),
-                              custom_attrs={"data-testid": "bulk-confirm"}),
-                    gap="3",
-                    justify="end",
-                    margin_top="1.25rem",
-                ),
+                error_note(T.dialog_error, margin_top="0.75rem"),
+                dialog_actions(verb + " " + T.bulk_count.to_string(), busy=T.busy, test_id="bulk-confirm",
+                               color_scheme=rx.cond(T.bulk_action == "approve", "green", "red"), alert=True,
+                               margin_top="1.25rem"),
                 on_submit=T.confirm_bulk,
                 reset_on_submit=False,
             ),

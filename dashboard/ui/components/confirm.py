@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import reflex as rx
 
+from dashboard.ui.components.dialogs import dialog_actions
+from dashboard.ui.components.page import error_note
+
 
 def confirm_dialog(
     *,
@@ -32,37 +35,14 @@ def confirm_dialog(
             rx.alert_dialog.title(title),
             rx.alert_dialog.description(body, size="2", as_child=isinstance(description, rx.Component)),
             *([details] if details is not None else []),
-            *(
-                [
-                    rx.cond(
-                        error != "",
-                        rx.callout.root(
-                            rx.callout.icon(rx.icon("triangle_alert")),
-                            rx.callout.text(error),
-                            color_scheme="red",
-                            variant="surface",
-                            role="alert",
-                            size="1",
-                            margin_top="0.75rem",
-                        ),
-                    )
-                ]
-                if error is not None
-                else []
-            ),
-            rx.flex(
-                rx.alert_dialog.cancel(
-                    rx.button("Cancel", variant="soft", color_scheme="gray", disabled=busy),
-                ),
-                rx.button(
-                    confirm_label,
-                    on_click=on_confirm,
-                    loading=busy,
-                    color_scheme="red" if danger else "indigo",
-                    custom_attrs={"data-testid": f"{test_id}-confirm"} if test_id else {},
-                ),
-                gap="3",
-                justify="end",
+            *([error_note(error, margin_top="0.75rem")] if error is not None else []),
+            dialog_actions(
+                confirm_label,
+                busy=busy,
+                test_id=f"{test_id}-confirm" if test_id else "",
+                color_scheme="red" if danger else "indigo",
+                alert=True,
+                submit={"type": "button", "on_click": on_confirm},
                 margin_top="1.25rem",
             ),
             max_width="30rem",

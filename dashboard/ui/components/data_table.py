@@ -10,6 +10,7 @@ keyset pager. No data access: every value is a Var (or a constant) the page pass
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import reflex as rx
 
@@ -127,26 +128,10 @@ def pager(
         ),
         rx.hstack(
             *([extra] if extra is not None else []),
-            rx.button(
-                rx.icon("chevron_left", size=15),
-                prev_text,
-                on_click=on_prev,
-                disabled=~has_prev | loading if isinstance(has_prev, rx.Var) else not has_prev,
-                variant="soft",
-                color_scheme="gray",
-                size="2",
-                custom_attrs={"data-testid": f"{test_id}-prev"} if test_id else {},
-            ),
-            rx.button(
-                next_text,
-                rx.icon("chevron_right", size=15),
-                on_click=on_next,
-                disabled=~has_next | loading if isinstance(has_next, rx.Var) else not has_next,
-                variant="soft",
-                color_scheme="gray",
-                size="2",
-                custom_attrs={"data-testid": f"{test_id}-next"} if test_id else {},
-            ),
+            _page_button(rx.icon("chevron_left", size=15), prev_text, on_click=on_prev, enabled=has_prev,
+                         loading=loading, test_id=f"{test_id}-prev" if test_id else ""),
+            _page_button(next_text, rx.icon("chevron_right", size=15), on_click=on_next, enabled=has_next,
+                         loading=loading, test_id=f"{test_id}-next" if test_id else ""),
             spacing="2",
         ),
         justify="between",
@@ -155,6 +140,20 @@ def pager(
         wrap="wrap",
         width="100%",
         margin_top="0.75rem",
+    )
+
+
+def _page_button(*content: Any, on_click: Any, enabled: rx.Var | bool, loading: rx.Var | bool,
+                 test_id: str) -> rx.Component:
+    """A pager's "previous" or "next" button: disabled at the end of the list and while a page loads."""
+    return rx.button(
+        *content,
+        on_click=on_click,
+        disabled=~enabled | loading if isinstance(enabled, rx.Var) else not enabled,
+        variant="soft",
+        color_scheme="gray",
+        size="2",
+        custom_attrs={"data-testid": test_id} if test_id else {},
     )
 
 

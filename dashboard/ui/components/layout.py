@@ -16,6 +16,7 @@ from dashboard.ui import screens as routes
 from dashboard.ui.screens import Screen
 from dashboard.ui.auth_state import AuthState
 from dashboard.ui.components.native_form import native_form
+from dashboard.ui.components.page import icon_tile
 
 SIDEBAR_WIDTH = "15rem"
 
@@ -87,14 +88,7 @@ def _sidebar(active: str) -> rx.Component:
 def _brand() -> rx.Component:
     return rx.link(
         rx.hstack(
-            rx.center(
-                rx.icon("landmark", size=18, color="white"),
-                width="2rem",
-                height="2rem",
-                border_radius="var(--radius-3)",
-                background_color="var(--accent-9)",
-                flex_shrink="0",
-            ),
+            icon_tile("landmark", tile="2rem", color="white", background="var(--accent-9)"),
             rx.vstack(
                 rx.text(routes.PRODUCT_NAME, size="3", weight="bold", color="var(--gray-12)"),
                 rx.text(routes.PRODUCT_TAGLINE, size="1", color="var(--gray-11)"),

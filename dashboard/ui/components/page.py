@@ -61,3 +61,16 @@ def empty_state(title: str, message: str, icon: str = "inbox") -> rx.Component:
         padding_y="3rem",
         width="100%",
     )
+
+
+def icon_tile(icon: str, *, icon_size: int = 18, tile: str = "2.25rem", color: str = "var(--accent-11)",
+              background: str = "var(--accent-a3)") -> rx.Component:
+    """An icon centred on a small rounded square (a card's or the product's emblem); it never shrinks."""
+    return rx.center(
+        rx.icon(icon, size=icon_size, color=color),
+        width=tile,
+        height=tile,
+        border_radius="var(--radius-3)",
+        background_color=background,
+        flex_shrink="0",
+    )

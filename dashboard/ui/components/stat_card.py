@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
+
+from dashboard.ui.components.page import icon_tile
 
 
 def stat_card(
@@ -22,14 +26,7 @@ def stat_card(
         rx.card(
             rx.vstack(
                 rx.hstack(
-                    rx.center(
-                        rx.icon(icon, size=18, color="var(--accent-11)"),
-                        width="2.25rem",
-                        height="2.25rem",
-                        border_radius="var(--radius-3)",
-                        background_color="var(--accent-a3)",
-                        flex_shrink="0",
-                    ),
+                    icon_tile(icon),
                     rx.text(label, size="2", weight="medium", color="var(--gray-12)"),
                     align="center",
                     spacing="3",
@@ -72,3 +69,22 @@ def _value_colour(muted: rx.Var | bool) -> rx.Var | str:
     if isinstance(muted, rx.Var):
         return rx.cond(muted, "var(--gray-8)", "var(--gray-12)")
     return "var(--gray-8)" if muted else "var(--gray-12)"
+
+
+def count_card(*label: rx.Var | str, value: rx.Var, test_id: rx.Var | str, min_width: str = "10rem",
+               value_color: str = "", value_attrs: dict | None = None, custom_attrs: dict | None = None,
+               **props: Any) -> rx.Component:
+    """A small card with a label over a bold count (a queue's tallies above its list). ``label`` may be
+    several parts; ``props`` go to the card (e.g. ``on_click`` for a count that filters the list)."""
+    return rx.card(
+        rx.vstack(
+            rx.text(*label, size="1", color="var(--gray-11)"),
+            rx.text(value, size="5", weight="bold", **({"color": value_color} if value_color else {}),
+                    custom_attrs=value_attrs or {}),
+            spacing="0",
+        ),
+        size="1",
+        min_width=min_width,
+        custom_attrs={"data-testid": test_id, **(custom_attrs or {})},
+        **props,
+    )
