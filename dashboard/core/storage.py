@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from dashboard.config import get_settings
+from dashboard.core.errors import NotFound
 
 _KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
 
@@ -33,6 +34,18 @@ def path_for(key: str, *, base: Path | None = None) -> Path:
     path = (base / key).resolve()
     if base not in path.parents:
         raise InvalidStorageKey(f"invalid storage key: {key!r}")
+    return path
+
+
+def stored_file(key: str, *, unsafe: str, missing: str) -> Path:
+    """The file stored under ``key`` for serving: ``NotFound(unsafe)`` when the key could point outside
+    the private folder, ``NotFound(missing)`` when nothing is there."""
+    try:
+        path = path_for(key)
+    except InvalidStorageKey:
+        raise NotFound(unsafe) from None
+    if not path.is_file():
+        raise NotFound(missing)
     return path
 
 

@@ -8,7 +8,8 @@ them).
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from collections.abc import Mapping
+from datetime import date, datetime
 from typing import Any
 
 from dashboard.core.errors import InvalidInput
@@ -69,3 +70,26 @@ def optional_date(value: Any, name: str) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         raise InvalidInput(f"{name}: use a date like 2025-01-31.") from None
+
+
+def a_date(value: Any, name: str) -> date:
+    """A day: a ``date`` (a ``datetime`` gives its day) or text as YYYY-MM-DD; refused otherwise."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not value.strip() or len(value) > 20:
+        raise InvalidInput(f"{name}: enter a date as YYYY-MM-DD (expected a date).")
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(f"{name}: {value.strip()!r} is not a valid date (YYYY-MM-DD).") from None
+
+
+def filter_form(raw: Any) -> Mapping[str, Any]:
+    """A submitted filter set as a mapping (``{}`` when there is none); refused when it is not one."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise InvalidInput("The filters could not be read.")
+    return raw

@@ -376,12 +376,8 @@ def document_file(session: Session, *, actor: Actor, document_id: Any) -> Docume
         raise NotFound("That document does not exist.")
     if doc.mime_type not in SERVABLE_TYPES:
         raise NotFound("That document cannot be shown.")
-    try:
-        path = storage.path_for(doc.storage_key)
-    except storage.InvalidStorageKey:
-        raise NotFound("That document cannot be shown.") from None
-    if not path.is_file():
-        raise NotFound("The file of that document is missing from storage.")
+    path = storage.stored_file(doc.storage_key, unsafe="That document cannot be shown.",
+                               missing="The file of that document is missing from storage.")
     audit.record(session, actor=actor, action="kyc.document_viewed", target_type="kyc_document", target_id=doc.id,
                  description=f"Viewed {label(doc.document_type)} of a KYC case",
                  details={"verification_id": doc.verification_id, "user_id": doc.user_id})

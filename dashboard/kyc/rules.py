@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from dashboard.core.errors import InvalidInput
-from dashboard.core.validate import clean_text, one_of, optional_date, parse_uuid
+from dashboard.core.validate import clean_text, filter_form, one_of, optional_date, parse_uuid
 from dashboard.models.enums import (
     OPEN_VERIFICATION_STATUSES,
     IdDocumentType,
@@ -128,12 +127,9 @@ class QueueFilters:
 
 def parse_filters(raw: Any) -> QueueFilters:
     """Validate the filter form (all text). Unknown keys are ignored."""
-    if raw is None:
-        return QueueFilters()
     if isinstance(raw, QueueFilters):
         return raw
-    if not isinstance(raw, Mapping):
-        raise InvalidInput("The filters could not be read.")
+    raw = filter_form(raw)
     country = clean_text(raw.get("country"), "Country", 2).upper()
     if country and not _COUNTRY_RE.match(country):
         raise InvalidInput("Country: a two-letter code such as GB.")

@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from dashboard.core.errors import InvalidInput
+from dashboard.core.validate import a_date
 
 RANGES = ("1M", "3M", "6M", "YTD", "1Y", "All")
 CUSTOM = "Custom"
@@ -85,14 +86,7 @@ def _minus_months(day: date, months: int) -> date:
 
 
 def parse_date(value: Any, name: str) -> date:
-    if isinstance(value, date):
-        return value
-    if not isinstance(value, str) or not value.strip() or len(value) > 20:
-        raise InvalidInput(f"{name}: enter a date as YYYY-MM-DD")
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidInput(f"{name}: {value.strip()[:20]!r} is not a valid date (YYYY-MM-DD)") from None
+    return a_date(value, name)
 
 
 def resolve_range(range_name: Any, date_from: Any = None, date_to: Any = None, *,

@@ -31,6 +31,7 @@ from sqlmodel import Session
 from dashboard.audit import chain as audit
 from dashboard.core.actor import Actor
 from dashboard.core.errors import InvalidInput
+from dashboard.core.validate import a_date
 
 MAX_BACKFILL_DAYS = 3660
 EARLIEST_DAY = date(2000, 1, 1)
@@ -138,16 +139,7 @@ def yesterday_utc() -> date:
 
 def parse_day(value: object, name: str = "date") -> date:
     """An ISO date (YYYY-MM-DD) from text or a date; refuses anything else with a clear message."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if not isinstance(value, str) or not value.strip() or len(value) > 20:
-        raise InvalidInput(f"{name}: expected a date as YYYY-MM-DD")
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidInput(f"{name}: {value.strip()!r} is not a valid date (expected YYYY-MM-DD)") from None
+    return a_date(value, name)
 
 
 def plan_days(day: date | str | None = None, backfill_from: date | str | None = None,

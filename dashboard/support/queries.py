@@ -162,12 +162,7 @@ def attachment_file(session: Session, *, actor: Actor, message_id: Any) -> Attac
     media_type = SERVABLE_TYPES.get(suffix)
     if media_type is None:
         raise NotFound("Not found.")
-    try:
-        path = storage.path_for(message.attachment_key)
-    except storage.InvalidStorageKey:
-        raise NotFound("Not found.") from None
-    if not path.is_file():
-        raise NotFound("Not found.")
+    path = storage.stored_file(message.attachment_key, unsafe="Not found.", missing="Not found.")
     number = session.execute(sa.select(SupportTicket.number).where(SupportTicket.id == message.ticket_id)).scalar_one()
     audit.record(session, actor=actor, action="support.attachment_viewed", target_type=AGGREGATE,
                  target_id=message.ticket_id, description=f"Viewed an attachment of ticket #{number}",

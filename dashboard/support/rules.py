@@ -9,13 +9,12 @@ the inbox filters and the parsing of untrusted text. Pure: no database, no UI.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from dashboard.core.errors import InvalidInput
-from dashboard.core.validate import clean_text, one_of, parse_uuid
+from dashboard.core.validate import clean_text, filter_form, one_of, parse_uuid
 from dashboard.models.enums import TicketCategory, TicketPriority, TicketStatus
 
 TS = TicketStatus
@@ -137,12 +136,9 @@ class InboxFilters:
 
 
 def parse_filters(raw: Any) -> InboxFilters:
-    if raw is None:
-        return InboxFilters()
     if isinstance(raw, InboxFilters):
         return raw
-    if not isinstance(raw, Mapping):
-        raise InvalidInput("The filters could not be read.")
+    raw = filter_form(raw)
     return InboxFilters(
         view=one_of(raw.get("view"), VIEWS[1:], "Show"),
         status=one_of(raw.get("status"), STATUSES + (ALL_STATUSES,), "Status"),

@@ -213,12 +213,7 @@ def proof_file(session: Session, *, actor: Actor, kind: Any, item_id: Any) -> Pr
     media_type = PROOF_TYPES.get(PurePosixPath(key).suffix.lower())
     if media_type is None:
         raise NotFound("Not found.")
-    try:
-        path = storage.path_for(key)
-    except storage.InvalidStorageKey:
-        raise NotFound("Not found.") from None
-    if not path.is_file():
-        raise NotFound("Not found.")
+    path = storage.stored_file(key, unsafe="Not found.", missing="Not found.")
     audit.record(session, actor=actor, action="transactions.proof_viewed", target_type=AUDIT_TARGET[queue],
                  target_id=item.id, description=f"Viewed the proof of {item.reference}", details={"key": key})
     return ProofFile(path=path, media_type=media_type, file_name=f"{item.reference}{PurePosixPath(key).suffix.lower()}")
