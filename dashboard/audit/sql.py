@@ -87,22 +87,23 @@ def conditions(session: Session, q: Query) -> list[Any] | None:
     conds: list[Any] = []
     if q.actor_id is not None:
         conds.append(c.actor_id == q.actor_id)
+    # text matches become "one of these distinct values" (index-friendly); None: nothing can match
+    matches: list[tuple[str, Callable[[str], bool], Any]] = []
     if q.actor_text:
         needle = q.actor_text.lower()
-        emails = _one_of(session, "actor_email", lambda email: needle in email.lower(),
-                         c.actor_email.ilike(like_pattern(q.actor_text), escape="\\"))
-        if emails is None:
-            return None
-        conds.append(emails)
-    if q.action:
-        conds.append(c.action == q.action)
+        matches.append(("actor_email", lambda email: needle in email.lower(),
+                        c.actor_email.ilike(like_pattern(q.actor_text), escape="\\")))
     if q.action_prefix:
         prefix = q.action_prefix
-        actions = _one_of(session, "action", lambda action: action.startswith(prefix),
-                          c.action.startswith(prefix, autoescape=True))
-        if actions is None:
+        matches.append(("action", lambda action: action.startswith(prefix),
+                        c.action.startswith(prefix, autoescape=True)))
+    for column, wanted, row_by_row in matches:
+        narrowed = _one_of(session, column, wanted, row_by_row)
+        if narrowed is None:
             return None
-        conds.append(actions)
+        conds.append(narrowed)
+    if q.action:
+        conds.append(c.action == q.action)
     if q.target_type:
         conds.append(c.target_type == q.target_type)
     if q.target_id:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Generic, TypeVar
@@ -99,3 +99,19 @@ def cut_page(fetched: Sequence[Any], limit: int, key: Callable[[Any], tuple[Any,
     shown = list(fetched[:limit])
     more = len(fetched) > limit and bool(shown)
     return shown, (encode_cursor(*key(shown[-1])) if more else None)
+
+
+class FilterSet:
+    """Base of a list's parsed filters (a frozen dataclass): ``active()`` counts the filters that
+    narrow the list, i.e. every field not left empty."""
+
+    def active(self) -> int:
+        return sum(1 for f in fields(self) if getattr(self, f.name) not in ("", None))  # type: ignore[arg-type]
+
+
+def where_chosen(query: Any, *pairs: tuple[Any, Any]) -> Any:
+    """``query`` narrowed to ``column == value`` for each (column, value) whose value was chosen."""
+    for column, value in pairs:
+        if value not in ("", None):
+            query = query.where(column == value)
+    return query

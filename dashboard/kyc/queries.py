@@ -15,7 +15,7 @@ from sqlmodel import Session
 from dashboard.core import storage
 from dashboard.core.actor import Actor
 from dashboard.core.errors import NotFound
-from dashboard.core.listing import check_limit, cut_page, like_pattern, optional_cursor
+from dashboard.core.listing import check_limit, cut_page, like_pattern, optional_cursor, where_chosen
 from dashboard.core.permissions import Perm, requires
 from dashboard.kyc.rules import (
     DEFAULT_CLAIM_MINUTES, DEFAULT_SLA_HOURS, DOCUMENT_LABELS, HIGH_RISK, MAX_PAGE_SIZE, OPEN, PAGE_SIZE, SERVABLE_TYPES,
@@ -100,12 +100,8 @@ def queue_query(filters: QueueFilters, *, me: uuid.UUID | None, after: tuple[dat
         .outerjoin(holder, holder.id == kv.claimed_by_id)
         .where(kv.status.in_(OPEN))
     )
-    if filters.status:
-        query = query.where(kv.status == filters.status)
-    if filters.country:
-        query = query.where(kv.country == filters.country)
-    if filters.document_type:
-        query = query.where(kv.document_type == filters.document_type)
+    query = where_chosen(query, (kv.status, filters.status), (kv.country, filters.country),
+                         (kv.document_type, filters.document_type))
     if filters.risk_level == "NONE":
         query = query.where(kv.risk_level.is_(None))
     elif filters.risk_level:

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from dashboard.core.errors import InvalidInput
+from dashboard.core.listing import FilterSet
 from dashboard.core.validate import clean_text, filter_form, one_of, optional_date, parse_uuid
 from dashboard.models.enums import (
     OPEN_VERIFICATION_STATUSES,
@@ -111,7 +112,7 @@ _COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
 
 
 @dataclass(frozen=True)
-class QueueFilters:
+class QueueFilters(FilterSet):
     status: str = ""
     country: str = ""
     document_type: str = ""
@@ -120,9 +121,6 @@ class QueueFilters:
     date_from: date | None = None
     date_to: date | None = None
     search: str = ""
-
-    def active(self) -> int:
-        return sum(1 for k in FILTER_KEYS if getattr(self, k) not in ("", None))
 
 
 def parse_filters(raw: Any) -> QueueFilters:

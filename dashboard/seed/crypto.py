@@ -151,16 +151,29 @@ def _addresses(rng: np.random.Generator, symbol: np.ndarray) -> np.ndarray:
                     np.strings.add("0x", tokens)).astype(SD)
 
 
+def _numbered_ids(rng: np.random.Generator, created: np.ndarray,
+                  prefix: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Time-ordered ids for rows created at ``created``, their order, and references numbered per day in
+    id order."""
+    ids = uuid7(rng, created)
+    order = ordered(ids)
+    reference = np.empty(len(created), dtype=SD)
+    reference[order] = numbered(prefix, days_of(created[order]), np.arange(1, len(created) + 1))
+    return ids, order, reference
+
+
+def _decline_reasons(rng: np.random.Generator, declined: np.ndarray, choices: list[str] | tuple[str, ...]) -> np.ndarray:
+    """A reason drawn from ``choices`` for each declined row, None for the others."""
+    return np.where(declined, np.array(choices, dtype=object)[rng.integers(0, len(choices), len(declined))], None)
+
+
 def _write_crypto_orders(ctx: Context, o: dict) -> np.ndarray:
     rng = ctx.streams.np("crypto-orders-write")
     n = len(o["user"])
     _review(ctx, o, [CS.APPROVED, CS.DECLINED], rng)
-    ids = uuid7(rng, o["created"])
-    order = ordered(ids)
-    reference = np.empty(n, dtype=SD)
-    reference[order] = numbered("CTX", days_of(o["created"][order]), np.arange(1, n + 1))
+    ids, order, reference = _numbered_ids(rng, o["created"], "CTX")
     declined = o["status"] == CS.DECLINED
-    reason = np.where(declined, np.array(CRYPTO_DECLINES, dtype=object)[rng.integers(0, len(CRYPTO_DECLINES), n)], None)
+    reason = _decline_reasons(rng, declined, CRYPTO_DECLINES)
     buy = o["type"] == CryptoTxType.BUY
     sent = (o["status"] == CS.APPROVED) | (~buy & (o["method"] == PaymentMethod.CRYPTO.value) & ~declined)
     tx_hash = np.where(sent, hex_tokens(rng, n, 64), fmt.NULL).astype(SD)
@@ -253,12 +266,9 @@ def _write_gift_orders(ctx: Context, o: dict, card_ids: np.ndarray) -> np.ndarra
     _review(ctx, o, [GS.APPROVED, GS.DECLINED, GS.COMPLETED], rng)
     o["completed"] = np.where(o["status"] == GS.COMPLETED, later(rng, o["processed"], 10 * MINUTE_MS, 6 * HOUR_MS), NULL_MS)
     o["decision"] = np.where(o["status"] == GS.COMPLETED, GS.APPROVED.value, o["status"])
-    ids = uuid7(rng, o["created"])
-    order = ordered(ids)
-    reference = np.empty(n, dtype=SD)
-    reference[order] = numbered("GC", days_of(o["created"][order]), np.arange(1, n + 1))
+    ids, order, reference = _numbered_ids(rng, o["created"], "GC")
     declined = o["status"] == GS.DECLINED
-    reason = np.where(declined, np.array(GIFT_DECLINES, dtype=object)[rng.integers(0, len(GIFT_DECLINES), n)], None)
+    reason = _decline_reasons(rng, declined, GIFT_DECLINES)
     proofs = [_proof(ctx, o, row, bytes(ids[row])) for row in range(n)]
     updated = np.where(o["completed"] != NULL_MS, o["completed"], np.where(o["processed"] != NULL_MS, o["processed"], o["created"]))
     ctx.copy("gift_card_orders", {

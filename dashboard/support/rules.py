@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dashboard.core.errors import InvalidInput
+from dashboard.core.listing import FilterSet
 from dashboard.core.validate import clean_text, filter_form, one_of, parse_uuid
 from dashboard.models.enums import TicketCategory, TicketPriority, TicketStatus
 
@@ -124,15 +125,12 @@ def unread(last_customer: datetime | None, read_at: datetime | None) -> bool:
 
 # --- the inbox filters -------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class InboxFilters:
+class InboxFilters(FilterSet):
     view: str = ""  # "", "mine", "unassigned"
     status: str = ""  # "" = open + in progress, "ALL", or one status
     priority: str = ""
     category: str = ""  # "" = any, "NONE" = no category, or one category
     search: str = ""
-
-    def active(self) -> int:
-        return sum(1 for k in FILTER_KEYS if getattr(self, k) not in ("", None))
 
 
 def parse_filters(raw: Any) -> InboxFilters:
