@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     embedded_pg_dir: Path = Field(default=PROJECT_ROOT / ".data" / "pg", validation_alias="DASHBOARD_PG_DIR")
     session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60, validation_alias="DASHBOARD_SESSION_IDLE_MINUTES")
     session_absolute_hours: int = Field(default=24, ge=1, le=24 * 7, validation_alias="DASHBOARD_SESSION_ABSOLUTE_HOURS")
+    # Finding 5 of issue 12: an account created, or whose role/password/2FA an admin changed, within this
+    # many hours cannot give a second (checking) approval; 0 switches the rule off.
+    second_approver_cooling_off_hours: int = Field(default=24, ge=0, le=24 * 30,
+                                                   validation_alias="DASHBOARD_SECOND_APPROVER_COOLING_OFF_HOURS")
     db_pool_size: int = Field(default=10, ge=1, le=100, validation_alias="DASHBOARD_DB_POOL_SIZE")
 
     @field_validator("database_url")

@@ -1,7 +1,10 @@
 """Status history (seed 003 TransactionStatusHistory, polymorphic over ``ReviewableEntity``).
 
 ``record_status_change()`` adds one ``status_history`` row in the caller's transaction. A "change"
-to the same status is refused (the table's CHECK says so too).
+to the same status is refused (the table's CHECK says so too). ``created_at`` is the statement's
+``clock_timestamp()``, not ``now()`` (the transaction's start): the rows one transaction writes (a
+payout retried and failed again, the documents approved with their case) keep their order on every
+timeline that orders by it.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session
 
 from dashboard.models import StatusHistory
@@ -47,6 +51,7 @@ def record_status_change(
         reason=reason,
         actor_id=actor.user_id if actor else None,
         details=json_safe(details) if details is not None else None,
+        created_at=sa.func.clock_timestamp(),
     )
     session.add(row)
     session.flush()

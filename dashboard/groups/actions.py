@@ -15,6 +15,10 @@ one and each sees the previous one's result, and checks on that row, after ``@re
   (``uq_payout_withdrawal_id``) and calls the provider with a reference stable per attempt; the
   outcome is written by ``effects.apply_result`` (a FAILED outcome is committed, not raised).
 
+Each decision carries the status the officer saw (``expected_status``, the stored status, not the
+displayed EXPIRED): when the locked row has another one now, it is refused (``Conflict``), so a tab that
+still shows PENDING cannot decline a request that reached its quorum meanwhile.
+
 Every change writes the audit entry and the outbox event in the same transaction, and a status-history
 row whenever a status changes (an approval that does not reach the quorum is audited and emitted only).
 """
@@ -29,6 +33,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from dashboard.core.actor import Actor
+from dashboard.core.decisions import check_seen, parse_expected
 from dashboard.core.errors import Conflict, NotAllowed
 from dashboard.core.permissions import Perm, requires
 from dashboard.groups import effects
@@ -60,9 +65,17 @@ class ApproveResult:
     status: str
 
 
-@requires(Perm.GROUPS_APPROVE)
-def approve(session: Session, *, actor: Actor, request_id: Any) -> ApproveResult:
+def _acting(session: Session, actor: Actor, request_id: Any, expected_status: Any) -> Any:
+    """The locked request (``access.acting_request``), refused when it is not in the status the officer saw."""
+    expected = parse_expected(expected_status)
     row = acting_request(session, actor, request_id)
+    check_seen(row.status, expected)
+    return row
+
+
+@requires(Perm.GROUPS_APPROVE)
+def approve(session: Session, *, actor: Actor, request_id: Any, expected_status: Any = None) -> ApproveResult:
+    row = _acting(session, actor, request_id, expected_status)
     now = utcnow()
     if row.status != WS.PENDING:
         raise Conflict(why_already(row.status))
@@ -95,9 +108,9 @@ def approve(session: Session, *, actor: Actor, request_id: Any) -> ApproveResult
 
 
 @requires(Perm.GROUPS_APPROVE)
-def decline(session: Session, *, actor: Actor, request_id: Any, reason: Any) -> None:
+def decline(session: Session, *, actor: Actor, request_id: Any, reason: Any, expected_status: Any = None) -> None:
     text_reason = parse_reason(reason)
-    row = acting_request(session, actor, request_id)
+    row = _acting(session, actor, request_id, expected_status)
     if row.status not in (WS.PENDING, WS.APPROVED):
         raise Conflict(why_already(row.status))
     payout = session.execute(sa.text("SELECT status FROM payout WHERE withdrawal_id = :w"), {"w": row.id}).scalar()
@@ -112,10 +125,10 @@ def decline(session: Session, *, actor: Actor, request_id: Any, reason: Any) -> 
 
 @requires(Perm.GROUPS_APPROVE)
 def execute_payout(session: Session, *, actor: Actor, request_id: Any,
-                   provider: PayoutProvider | None = None) -> PayoutOutcome:
+                   provider: PayoutProvider | None = None, expected_status: Any = None) -> PayoutOutcome:
     """Pay an APPROVED request once. A FAILED outcome is committed (recovery row), not raised."""
     provider = provider or default_provider()
-    row = acting_request(session, actor, request_id)
+    row = _acting(session, actor, request_id, expected_status)
     now = utcnow()
     if row.status == WS.PAID:
         raise Conflict("This request has already been paid.")

@@ -187,6 +187,7 @@ def _summary(session: Session, row: Any, approvals: int, now: datetime) -> dict[
         "beneficiary_account": str(b.get("account_number") or "")[:34],
         "requester": person(req.first_name, req.last_name, req.email) if req else "",
         "status": shown, "status_label": STATUS_LABELS.get(shown, shown),
+        "status_code": row.status,  # the stored status: what a decision on this view expects
         "approvals": f"{approvals} of {row.approvals_required}",
         "created": when(row.created_at), "expires": when(row.expires_at),
         "time_left": time_left(row.expires_at, now) if row.status == WS.PENDING else "—",
@@ -258,7 +259,8 @@ def _recoveries(session: Session, request_id: Any) -> list[dict[str, str]]:
     return [
         {"when": when(r.created_at), "error": (r.error_message or "")[:300], "resolved": when(r.resolved_at) or "Open"}
         for r in session.execute(sa.text("SELECT created_at, error_message, resolved_at FROM payout_recovery "
-                                         "WHERE withdrawal_id = :w ORDER BY created_at DESC LIMIT 20"),
+                                         "WHERE withdrawal_id = :w ORDER BY created_at DESC, "
+                                         "(attempted_payload->>'attempt')::int DESC NULLS LAST LIMIT 20"),
                                  {"w": request_id}).all()
     ]
 

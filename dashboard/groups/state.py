@@ -106,7 +106,8 @@ class GroupsState(ListState, DialogState, AuthState):
         if not self.open_id:
             self.dialog_error = "Open a request first."
             return None
-        ok, result = await self._submit(fn, failure=SAVE_ERROR, request_id=self.open_id, **kwargs)
+        ok, result = await self._submit(fn, failure=SAVE_ERROR, request_id=self.open_id,
+                                        expected_status=self.summary.get("status_code") or None, **kwargs)
         await self._show_item(self.open_id)
         return result if ok else None
 

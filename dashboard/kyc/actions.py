@@ -1,7 +1,10 @@
 """KYC review: the writes: claim, release, per-document decisions, approve (four-eyes), reject.
 
 Each is one transaction that locks the case row first and re-checks its status and claim under the lock;
-see ``dashboard/kyc/queries.py`` for the rules of the screen.
+see ``dashboard/kyc/queries.py`` for the rules of the screen. Every decision carries the case status the
+officer saw (``expected_status``; a document decision also the document's): when the locked row has
+another one now, it is refused (``Conflict``). A second review is refused to an account still in its
+cooling-off period (``dashboard.core.decisions``).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from dashboard.core.actor import Actor
+from dashboard.core.decisions import check_second_approver, check_seen, parse_expected
 from dashboard.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from dashboard.core.permissions import Perm, requires
 from dashboard.core.validate import clean_text
@@ -157,11 +161,14 @@ def release(session: Session, *, actor: Actor, case_id: Any) -> None:
 
 
 # --- decisions -------------------------------------------------------------------------------------
-def _deciding(session: Session, actor: Actor, case_id: Any) -> tuple[Actor, KycVerification, datetime]:
+def _deciding(session: Session, actor: Actor, case_id: Any,
+              expected_status: Any) -> tuple[Actor, KycVerification, datetime]:
     if actor.user_id is None:
         raise NotAllowed("Only a signed-in officer can review KYC cases.")
-    row = _lock(session, parse_id(case_id))
+    ident, expected = parse_id(case_id), parse_expected(expected_status)
+    row = _lock(session, ident)
     now = _now(session)
+    check_seen(row.status, expected)
     _ensure_open(row)
     _held_by_other(session, row, actor, now)
     return actor, row, now
@@ -169,13 +176,14 @@ def _deciding(session: Session, actor: Actor, case_id: Any) -> tuple[Actor, KycV
 
 @requires(Perm.KYC_REVIEW)
 def decide_document(session: Session, *, actor: Actor, case_id: Any, document_id: Any, decision: Any,
-                    reason: Any = None) -> str:
+                    reason: Any = None, expected_status: Any = None, expected_document_status: Any = None) -> str:
     """Approve or reject one document of an open case; returns its new status."""
     if decision not in ("APPROVE", "REJECT"):
         raise InvalidInput("Choose approve or reject for the document.")
     doc_ident = parse_id(document_id, "document")
+    doc_seen = parse_expected(expected_document_status)
     text_reason = clean_text(reason, "Document reason", MAX_DOC_REASON, required=decision == "REJECT", multiline=True)
-    actor, row, now = _deciding(session, actor, case_id)
+    actor, row, now = _deciding(session, actor, case_id, expected_status)
     doc = session.execute(
         sa.select(KycDocument).where(KycDocument.id == doc_ident).with_for_update()
         .execution_options(populate_existing=True)
@@ -184,6 +192,7 @@ def decide_document(session: Session, *, actor: Actor, case_id: Any, document_id
         raise NotFound("That document does not exist.")
     if doc.verification_id != row.id:
         raise InvalidInput("That document belongs to another case. Nothing was changed.")
+    check_seen(doc.status, doc_seen)
     target = DocumentStatus.APPROVED.value if decision == "APPROVE" else DocumentStatus.REJECTED.value
     if doc.status == target:
         raise Conflict(f"This document is already {label(target).lower()}.")
@@ -212,11 +221,11 @@ def _is_high_risk(session: Session, row: KycVerification) -> bool:
 
 
 @requires(Perm.KYC_REVIEW)
-def approve(session: Session, *, actor: Actor, case_id: Any, note: Any = None) -> str:
+def approve(session: Session, *, actor: Actor, case_id: Any, note: Any = None, expected_status: Any = None) -> str:
     """Approve an open case. High-risk: records the first approval (-> AWAITING_SECOND_REVIEW) and
     frees the case for a second officer. Returns the new status."""
     internal = clean_text(note, "Internal note", MAX_NOTE, multiline=True)
-    actor, row, now = _deciding(session, actor, case_id)
+    actor, row, now = _deciding(session, actor, case_id, expected_status)
     if row.status == V.AWAITING_SECOND_REVIEW:
         raise Conflict("This case already has its first approval: a second officer must confirm it.")
     rejected = session.execute(
@@ -243,16 +252,19 @@ def approve(session: Session, *, actor: Actor, case_id: Any, note: Any = None) -
 
 
 @requires(Perm.KYC_REVIEW)
-def confirm_second_review(session: Session, *, actor: Actor, case_id: Any, note: Any = None) -> str:
-    """The second officer's approval of a high-risk case (never the first approver)."""
+def confirm_second_review(session: Session, *, actor: Actor, case_id: Any, note: Any = None,
+                          expected_status: Any = None) -> str:
+    """The second officer's approval of a high-risk case (never the first approver, nor an account in
+    its cooling-off period)."""
     internal = clean_text(note, "Internal note", MAX_NOTE, multiline=True)
-    actor, row, now = _deciding(session, actor, case_id)
+    actor, row, now = _deciding(session, actor, case_id, expected_status)
     if row.status != V.AWAITING_SECOND_REVIEW:
         raise Conflict("This case is not waiting for a second review.")
     if row.first_approved_by_id is None:
         raise Conflict("This case has no recorded first approval: it cannot be confirmed. Reject it or escalate.")
     if row.first_approved_by_id == actor.user_id:
         raise NotAllowed("You gave the first approval: a different compliance officer must confirm it.")
+    check_second_approver(session, actor)
     _finalise_approval(session, actor, row, now, internal, second=True)
     return row.status
 
@@ -296,7 +308,7 @@ def _finalise_approval(session: Session, actor: Actor, row: KycVerification, now
 
 @requires(Perm.KYC_REVIEW)
 def reject(session: Session, *, actor: Actor, case_id: Any, reason_code: Any, message: Any = None,
-           internal_note: Any = None) -> str:
+           internal_note: Any = None, expected_status: Any = None) -> str:
     """Reject an open case with a reason from ``REASONS``: RETRY -> RESUBMIT_REQUIRED, FINAL ->
     REJECTED. ``message`` (shown to the customer) defaults to the reason's text; ``internal_note`` is
     never shown to the customer. Returns the new status."""
@@ -307,7 +319,7 @@ def reject(session: Session, *, actor: Actor, case_id: Any, reason_code: Any, me
         raise InvalidInput("That rejection reason is not in the list.")
     user_message = clean_text(message, "Message to the customer", MAX_MESSAGE, multiline=True) or reason.message
     note = clean_text(internal_note, "Internal note", MAX_NOTE, multiline=True)
-    actor, row, now = _deciding(session, actor, case_id)
+    actor, row, now = _deciding(session, actor, case_id, expected_status)
     before = {"status": row.status, "rejection_code": row.rejection_code}
     previous = _move_case(session, row, reason.outcome, now, rejection_code=reason.code,
                           rejection_reason=user_message, internal_note=note or None, reviewed_by_id=actor.user_id,

@@ -103,10 +103,14 @@ class KycState(ListState, DialogState, AuthState):
         if not self.open_id:
             self.dialog_error = "Open a case first."
             return False
-        ok, _ = await self._submit(fn, failure=SAVE_ERROR, case_id=self.open_id, **kwargs)
-        if ok:
-            await self._show_item(self.open_id)
+        ok, _ = await self._submit(fn, failure=SAVE_ERROR, case_id=self.open_id,
+                                   expected_status=self.summary.get("status") or None, **kwargs)
+        await self._show_item(self.open_id)  # also after a refusal: the case as it is now
         return ok
+
+    def _document_status(self, doc_id: str) -> str | None:
+        """The status the open case showed for one of its documents."""
+        return next((d.get("status") or None for d in self.documents if d.get("id") == doc_id), None)
 
     async def _back_to_first_page(self) -> None:
         self._reset_pages()
@@ -129,7 +133,8 @@ class KycState(ListState, DialogState, AuthState):
     @guarded(Perm.KYC_REVIEW)
     async def approve_document(self, document_id: Any):
         doc = id_arg(document_id, "document")
-        if await self._decide(actions.decide_document, document_id=doc, decision="APPROVE"):
+        if await self._decide(actions.decide_document, document_id=doc, decision="APPROVE",
+                              expected_document_status=self._document_status(doc)):
             yield rx.toast.success("Document approved.")
         else:
             yield rx.toast.error(self.dialog_error)
@@ -142,7 +147,7 @@ class KycState(ListState, DialogState, AuthState):
             self.dialog_error = "Choose a document first."
             return
         if await self._decide(actions.decide_document, document_id=self.doc_reject_id, decision="REJECT",
-                              reason=reason):
+                              reason=reason, expected_document_status=self._document_status(self.doc_reject_id)):
             self._close_dialog()
             yield rx.toast.success("Document rejected.")
 

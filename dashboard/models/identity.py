@@ -65,6 +65,9 @@ class User(Timestamped, table=True):
     failed_login_attempts: int = Field(default=0, nullable=False, sa_column_kwargs={"server_default": "0"})
     locked_until: datetime | None = ts()
     password_changed_at: datetime | None = ts()
+    # set when the account is created or an admin changes its role, password or two-step sign-in; a
+    # second approval within the cooling-off period after it is refused (dashboard.core.decisions)
+    credentials_changed_at: datetime | None = ts()
 
     is_active: bool = flag(True)
     email_verified: bool = flag(False)

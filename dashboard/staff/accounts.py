@@ -80,7 +80,7 @@ def new_user(session: Session, *, email: str, first_name: str, last_name: str, r
         raise Conflict(TAKEN)
     user = User(email=email, first_name=first_name, last_name=last_name, role=role,
                 platform=Platform.STAFF.value, account_type=None, password_hash=password_hash,
-                password_changed_at=now, is_active=True, created_at=now, updated_at=now)
+                password_changed_at=now, credentials_changed_at=now, is_active=True, created_at=now, updated_at=now)
     try:
         with session.begin_nested():
             session.add(user)

@@ -36,12 +36,16 @@ def _locked_target(session: Session, actor: Actor, user_id: object) -> User:
 
 
 def _change(session: Session, actor: Actor, target: User, action: str, description: str,
-            apply: Callable[[User], None], *, end_sessions: bool = False) -> dict[str, Any]:
-    """Apply one change to a locked account, audit it with before/after (and end its sessions)."""
+            apply: Callable[[User], None], *, end_sessions: bool = False,
+            credentials: bool = False) -> dict[str, Any]:
+    """Apply one change to a locked account, audit it with before/after (and end its sessions).
+    ``credentials``: a role or two-step change, which starts the second approver's cooling-off."""
     now = auth_rules.utcnow()
     before = rules.account_view(target)
     apply(target)
     target.updated_at = now
+    if credentials:
+        target.credentials_changed_at = now
     session.add(target)
     session.flush()
     details: dict[str, Any] = {}
@@ -88,7 +92,7 @@ def change_role(session: Session, *, actor: Actor, user_id: object, role: object
         user.role = new_role
 
     return _change(session, actor, target, "staff.role_changed",
-                   f"Changed the role of {target.email} from {old_role} to {new_role}", apply)
+                   f"Changed the role of {target.email} from {old_role} to {new_role}", apply, credentials=True)
 
 
 @requires(Perm.STAFF_MANAGE)
@@ -133,6 +137,7 @@ def reset_password(session: Session, *, actor: Actor, user_id: object, new_passw
               "password_changed_at": target.password_changed_at}
     target.password_hash = password_hash
     target.password_changed_at = now
+    target.credentials_changed_at = now
     target.failed_login_attempts = 0
     target.locked_until = None
     target.updated_at = now
@@ -162,7 +167,7 @@ def reset_two_factor(session: Session, *, actor: Actor, user_id: object) -> dict
         user.preferences = {k: v for k, v in (user.preferences or {}).items() if k != totp.LAST_STEP_KEY}
 
     return _change(session, actor, target, "staff.two_factor_reset", f"Reset two-step sign-in of {target.email}",
-                   apply, end_sessions=True)
+                   apply, end_sessions=True, credentials=True)
 
 
 @requires(Perm.STAFF_MANAGE)

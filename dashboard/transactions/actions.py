@@ -9,6 +9,8 @@ outbox event and the audit entry.
 Rules (enforced here, not in the UI)
 - Deciding needs ``transactions.approve`` and an officer whose own row is still active in that role.
 - Only PENDING items (or AWAITING_SECOND_APPROVAL, for the second approver) can be decided.
+- A decision carries the status the officer saw (``expected_status``); when the locked row has another
+  one now (a colleague's first approval, a decline), it is refused (``Conflict``): no stale view decides.
 - Deposits and withdrawals only (other transaction types are booked by the platform).
 - Account type (seed 001): CRYPTO accounts move crypto currencies by CRYPTO_TRANSFER only; STOCK
   accounts fiat currencies by WIRE_TRANSFER/ACH/CARD only. Customers without an account type still
@@ -23,7 +25,8 @@ Rules (enforced here, not in the UI)
 - Maker-checker: a withdrawal whose ``amount_usd`` is above ``settings.second_approval_threshold_usd``
   goes PENDING -> AWAITING_SECOND_APPROVAL on the first approval; a different officer completes it.
   Any item already AWAITING_SECOND_APPROVAL (the seed has deposits and crypto orders in it) is
-  completed only by an officer other than its first approver.
+  completed only by an officer other than its first approver, and not by an account still in its
+  cooling-off period (``dashboard.core.decisions.check_second_approver``).
 - Crypto orders and gift-card orders move the customer's wallet: see ``crypto``.
 """
 
@@ -38,6 +41,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from dashboard.core.actor import Actor
+from dashboard.core.decisions import check_second_approver, check_seen, parse_expected
 from dashboard.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from dashboard.core.permissions import Perm, requires
 from dashboard.models import Settings, User, Wallet
@@ -111,10 +115,12 @@ def _threshold(session: Session) -> Decimal:
 
 @requires(Perm.TRANSACTIONS_APPROVE)
 def decide(session: Session, *, actor: Actor, queue: Any, item_id: Any, action: Any, reason: Any = None,
-           note: Any = None) -> Outcome:
-    """Approve or decline one item in the caller's transaction (see the module notes for the rules)."""
+           note: Any = None, expected_status: Any = None) -> Outcome:
+    """Approve or decline one item in the caller's transaction (see the module notes for the rules).
+    ``expected_status``: the status the officer saw (None: not compared)."""
     q = parse_queue(queue)
     ident = parse_id(item_id)
+    expected = parse_expected(expected_status)
     act = parse_action(action)
     why = clean_reason(reason, required=act is Action.DECLINE)
     memo = clean_note(note)
@@ -122,6 +128,7 @@ def decide(session: Session, *, actor: Actor, queue: Any, item_id: Any, action: 
     model = MODEL[q]
     item = _lock(session, model, ident)
     seen = item.status
+    check_seen(seen, expected)
     if seen not in PENDING[q]:
         raise Conflict(f"{item.reference} is already {label(seen).lower()}: only pending items can be decided.")
     if q is Queue.DEPOSITS and item.transaction_type not in QUEUE_TYPES:
@@ -152,6 +159,8 @@ def _approve(session: Session, actor: Actor, q: Queue, item: Any, *, first: bool
     balances before/after (for the audit)."""
     if not first and item.first_approved_by is not None and item.first_approved_by == actor.user_id:
         raise NotAllowed(f"{item.reference}: you gave the first approval; a different treasurer must give the second.")
+    if not first:
+        check_second_approver(session, actor)
     if q is Queue.CRYPTO:
         return CryptoTxStatus.APPROVED.value, crypto.crypto_approve_effects(item, _wallet(session, item.user_id))
     if q is Queue.GIFT_CARDS:

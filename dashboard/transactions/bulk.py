@@ -16,14 +16,15 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from dashboard.core.actor import Actor
-from dashboard.core.errors import DomainError, NotAuthenticated
+from dashboard.core.decisions import parse_expected
+from dashboard.core.errors import DomainError, InvalidInput, NotAuthenticated
 from dashboard.core.permissions import Perm, requires
 from dashboard.db import session_scope
 from dashboard.models.enums import label
 from dashboard.transactions.actions import decide
 from dashboard.transactions.queue_sql import spec
 from dashboard.transactions.rules import (
-    MODEL, PENDING, Action, Queue, clean_ids, clean_reason, parse_action, parse_queue, value_text,
+    MODEL, PENDING, Action, Queue, clean_ids, clean_reason, parse_action, parse_id, parse_queue, value_text,
 )
 
 log = logging.getLogger(__name__)
@@ -66,18 +67,21 @@ def bulk_preview(session: Session, *, actor: Actor, queue: Any, item_ids: Any) -
 
 @requires(Perm.TRANSACTIONS_APPROVE)
 def decide_many(session: Session, *, actor: Actor, queue: Any, item_ids: Any, action: Any, reason: Any = None,
-                sessions: Sessions = session_scope) -> BulkReport:
+                expected_statuses: Any = None, sessions: Sessions = session_scope) -> BulkReport:
     """Decide each item in its own transaction (``sessions()`` gives one committed-on-exit session);
-    report per item what happened. ``session`` only reads the references of the items left unchanged."""
+    report per item what happened. ``session`` only reads the references of the items left unchanged.
+    ``expected_statuses``: {item id: the status its row showed}; an item that changed since is skipped."""
     q = parse_queue(queue)
     ids = clean_ids(item_ids)
+    seen = _expected_statuses(expected_statuses, ids)
     act = parse_action(action)
     why = clean_reason(reason, required=act is Action.DECLINE)
     report = BulkReport()
     for ident in ids:
         try:
             with sessions() as own:
-                out = decide(own, actor=actor, queue=q, item_id=ident, action=act, reason=why)
+                out = decide(own, actor=actor, queue=q, item_id=ident, action=act, reason=why,
+                             expected_status=seen.get(ident))
             report.results.append({"id": str(ident), "reference": out.reference, "outcome": "done",
                                    "status": label(out.status), "message": out.message})
         except NotAuthenticated:
@@ -91,6 +95,18 @@ def decide_many(session: Session, *, actor: Actor, queue: Any, item_ids: Any, ac
                                    "outcome": "failed", "status": "",
                                    "message": "The server could not process this item; nothing was changed."})
     return report
+
+
+def _expected_statuses(value: Any, ids: list[uuid.UUID]) -> dict[uuid.UUID, str | None]:
+    """The status each selected row showed (untrusted input: parsed, keyed by the parsed ids)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or len(value) > len(ids):
+        raise InvalidInput("The statuses of the selected items could not be read. Refresh the list.")
+    out = {parse_id(k): parse_expected(v) for k, v in value.items()}
+    if not set(out) <= set(ids):
+        raise InvalidInput("The statuses of the selected items could not be read. Refresh the list.")
+    return out
 
 
 def _reference(session: Session, q: Queue, ident: uuid.UUID) -> str:

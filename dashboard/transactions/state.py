@@ -88,6 +88,7 @@ class TransactionsState(ListState, DialogState, AuthState):
     bulk_results: list[dict[str, str]] = []
     bulk_summary: str = ""
     _bulk_ids: list[str] = []
+    _bulk_seen: dict[str, str] = {}  # the status each selected row showed
 
     # export
     exporting: bool = False
@@ -204,11 +205,13 @@ class TransactionsState(ListState, DialogState, AuthState):
         yield
         try:
             ok, out = await self._run(actions.decide, into="detail_error", failure=DECIDE_FAILED, queue=self.tab,
-                                      item_id=self.open_id, action=action, reason=reason)
+                                      item_id=self.open_id, action=action, reason=reason,
+                                      expected_status=self.detail.get("status_code") or None)
         finally:
             self.acting = False
         if not ok:
             yield rx.toast.error(self.detail_error)
+            await self._after_change()  # a refusal on a stale view: show the item as it is now
             return
         self.detail_error = ""
         await self._after_change()
@@ -256,6 +259,7 @@ class TransactionsState(ListState, DialogState, AuthState):
             return "Select at least one item first."
         _, preview = await self._run(bulk.bulk_preview, failure=PREVIEW_FAILED, queue=self.tab, item_ids=ids)
         self._bulk_ids = ids
+        self._bulk_seen = {r["id"]: r.get("status_code", "") for r in self.rows if r["id"] in ids}
         self.bulk_action = act
         self.bulk_count = preview.count
         self.bulk_total = preview.total
@@ -276,7 +280,8 @@ class TransactionsState(ListState, DialogState, AuthState):
         self.busy = True
         yield
         ok, report = await self._submit(bulk.decide_many, failure=BULK_FAILED, queue=self.tab,
-                                        item_ids=list(self._bulk_ids), action=self.bulk_action, reason=reason)
+                                        item_ids=list(self._bulk_ids), action=self.bulk_action, reason=reason,
+                                        expected_statuses={k: v or None for k, v in self._bulk_seen.items()})
         if not ok:
             return
         self.bulk_results = report.results

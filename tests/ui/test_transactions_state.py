@@ -187,6 +187,27 @@ def test_approve_and_decline_from_the_detail_panel(app_engine: Engine) -> None:
         assert s.get(m.Transaction, data["wd"].id).admin_note == "Customer called"
 
 
+def test_a_click_on_a_stale_view_is_refused_and_the_tab_shows_the_new_status(app_engine: Engine) -> None:
+    """Issue 12: the tab passes the status it displayed (from its vars); a colleague declined the item
+    meanwhile, so the approval is refused, nothing moves, and the panel shows the item as it is now."""
+    data = seed(app_engine)
+    state, _ = signed(app_engine)
+    run_handler(state.load())
+    dep = data["deps"][0]
+    run_handler(state.open_item(str(dep.id)))
+    assert state.detail["status_code"] == "PENDING"
+    with Session(app_engine) as s:
+        s.execute(sa.update(m.Transaction).where(m.Transaction.id == dep.id)
+                  .values(status="DECLINED", decline_reason="by a colleague", processed_at=datetime.now(UTC),
+                          processed_by=data["alice"].id))
+        s.commit()
+    events = run_handler(state.approve_item())
+    assert toasted(events, "This item changed since you opened it: it is now declined. Reopen it to see what "
+                           "changed.", "error")
+    assert status_of(app_engine, m.Transaction, dep.id) == "DECLINED"
+    assert state.detail["status_code"] == "DECLINED" and state.detail["decidable"] == ""
+
+
 def test_open_item_with_junk_gives_a_message(app_engine: Engine) -> None:
     seed(app_engine)
     state, _ = signed(app_engine)
