@@ -1,7 +1,8 @@
 """Typed settings read from the environment (and an optional ``.env`` file).
 
-Production (``DASHBOARD_ENV=prod``) refuses the development secret key and a missing private-files
-folder, so a deployment cannot start with defaults that are only safe on a laptop.
+Production (``DASHBOARD_ENV=prod``) refuses the development secret key, a missing or weak audit-chain
+key and a missing private-files folder, so a deployment cannot start with defaults that are only safe
+on a laptop.
 """
 
 from __future__ import annotations
@@ -35,6 +36,12 @@ class Settings(BaseSettings):
     # many hours cannot give a second (checking) approval; 0 switches the rule off.
     second_approver_cooling_off_hours: int = Field(default=24, ge=0, le=24 * 30,
                                                    validation_alias="DASHBOARD_SECOND_APPROVER_COOLING_OFF_HOURS")
+    # The audit chain's HMAC key (kept out of the database). Empty in dev/test: derived from the secret key.
+    audit_key: str = Field(default="", validation_alias="DASHBOARD_AUDIT_KEY")
+    # Signed checkpoints of the chain's head, outside the database (one file per database).
+    audit_checkpoint_dir: Path = Field(
+        default=PROJECT_ROOT / ".data" / "audit-checkpoints", validation_alias="DASHBOARD_AUDIT_CHECKPOINT_DIR"
+    )
     db_pool_size: int = Field(default=10, ge=1, le=100, validation_alias="DASHBOARD_DB_POOL_SIZE")
 
     @field_validator("database_url")
@@ -55,6 +62,10 @@ class Settings(BaseSettings):
             problems = []
             if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
                 problems.append("DASHBOARD_SECRET_KEY must be set to a random value of 32+ characters")
+            if not self.audit_key or len(self.audit_key) < 32 or self.audit_key in (DEV_SECRET_KEY, self.secret_key):
+                problems.append(
+                    "DASHBOARD_AUDIT_KEY must be set to a random value of 32+ characters, different from the secret key"
+                )
             if not self.database_url:
                 problems.append("DATABASE_URL must point at the production PostgreSQL server")
             if not self.allowed_origin.startswith("https://") and "localhost" not in self.allowed_origin:

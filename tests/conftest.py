@@ -186,4 +186,14 @@ def private_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
+@pytest.fixture(autouse=True)
+def audit_checkpoints(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test signs its audit checkpoints into its own folder (never the project's .data/)."""
+    from dashboard.config import get_settings
+
+    folder = tmp_path / "audit-checkpoints"
+    monkeypatch.setattr(get_settings(), "audit_checkpoint_dir", folder)
+    return folder
+
+
 __all__ = ["create_database", "drop_database", "migrate", "libpq", "event"]

@@ -2,8 +2,17 @@
 
 ``record()`` appends one ``activity_logs`` row **in the caller's transaction**, so the entry commits
 or rolls back with the change it describes. Rows form a hash chain: each stores the previous row's
-``row_hash`` as ``prev_hash`` and its own ``row_hash`` = SHA-256 over a canonical JSON form of its
-content (including ``seq``, ``id``, ``created_at`` and ``prev_hash``).
+``row_hash`` as ``prev_hash`` and its own ``row_hash`` over a canonical JSON form of its content (including ``seq``,
+``id``, ``created_at`` and ``prev_hash``).
+
+The hash is keyed: ``row_hash`` = HMAC-SHA256 with the audit key (``DASHBOARD_AUDIT_KEY``; in dev/test
+derived from the secret key), which the database never holds, so someone who can write to the table
+cannot recompute a valid chain after editing, inserting or removing rows. ``hash_version`` says which
+scheme a row uses: 1 = plain SHA-256 (rows written before the key was introduced; the append-only
+trigger forbids re-keying them, and the first keyed row's HMAC covers the last of them through
+``prev_hash``), 2 = HMAC. Versions never go down along ``seq``. Deleting the newest rows leaves a
+shorter chain that is still valid, so the head is also anchored outside the database: signed
+checkpoints (``dashboard.audit.checkpoint``).
 
 Writers take a transaction-scoped advisory lock before reading the chain's head, so concurrent
 writers queue up and never fork the chain; the lock is released when the writer's transaction ends.
@@ -24,6 +33,7 @@ Invariants the readers rely on:
 from __future__ import annotations
 
 import hashlib
+import hmac
 import ipaddress
 import json
 import uuid
@@ -35,6 +45,7 @@ from typing import Any
 from sqlalchemy import null, text
 from sqlmodel import Session
 
+from dashboard.config import get_settings
 from dashboard.core.actor import Actor
 from dashboard.core.errors import InvalidInput
 from dashboard.models import ActivityLog
@@ -147,8 +158,33 @@ def canonical(row: dict[str, Any]) -> bytes:
     return _ENCODE(content).encode()
 
 
-def row_hash(row: dict[str, Any]) -> str:
+HASH_SHA256 = 1  # legacy rows, before the chain was keyed (never written any more)
+HASH_HMAC = 2  # HMAC-SHA256 with the audit key: every row record() writes
+HASH_VERSIONS = (HASH_SHA256, HASH_HMAC)
+
+
+@lru_cache(maxsize=8)
+def _derive_key(audit_key: str, secret_key: str) -> bytes:
+    if audit_key:
+        return audit_key.encode()
+    # dev/test only (production refuses an empty DASHBOARD_AUDIT_KEY): one key per secret key
+    return hmac.digest(secret_key.encode(), b"dashboard.audit.chain.v1", "sha256")
+
+
+def audit_key() -> bytes:
+    """The chain's HMAC key, from the settings (never stored in the database)."""
+    settings = get_settings()
+    return _derive_key(settings.audit_key, settings.secret_key)
+
+
+def legacy_row_hash(row: dict[str, Any]) -> str:
+    """Plain SHA-256 of the canonical content: hash_version 1 (what anyone can compute)."""
     return hashlib.sha256(canonical(row)).hexdigest()
+
+
+def row_hash(row: dict[str, Any], key: bytes | None = None) -> str:
+    """HMAC-SHA256 of the canonical content with the audit key: hash_version 2."""
+    return hmac.digest(key if key is not None else audit_key(), canonical(row), "sha256").hex()
 
 
 _JSON_FIELDS = frozenset({"before", "after", "details"})
@@ -208,6 +244,7 @@ def record(
         "prev_hash": head,
     }
     values["row_hash"] = row_hash(values)
+    values["hash_version"] = HASH_HMAC
     # None -> SQL NULL, not the JSON value null (the hash treats both alike; IS NULL should too)
     columns = {k: (null() if v is None and k in _JSON_FIELDS else v) for k, v in values.items()}
     entry = ActivityLog(**columns)

@@ -24,7 +24,7 @@ from dashboard.audit.rules import (
 )
 from dashboard.audit.sql import COLUMNS as _c
 from dashboard.audit.sql import conditions
-from dashboard.audit.verify import ChainCheck, verify_chain
+from dashboard.audit.verify import ChainCheck, checkpoint_status, verify_chain
 from dashboard.core.actor import Actor
 from dashboard.core.errors import InvalidInput
 from dashboard.core.permissions import Perm, requires
@@ -107,9 +107,10 @@ def timeline_for(
 
 @requires(Perm.AUDIT_VIEW)
 def chain_status(session: Session, *, actor: Actor) -> dict[str, Any]:
-    """A cheap summary for the page header: the chain's head and how many entries (exact up to
-    10,000, else PostgreSQL's estimate). Shows nothing of the entries themselves; full verification
-    is ``verify_chain`` (``python -m dashboard.cli audit verify``)."""
+    """A cheap summary for the page header: the chain's head, how many entries (exact up to 10,000,
+    else PostgreSQL's estimate) and the last signed checkpoint (is its row still there, unchanged?).
+    Shows nothing of the entries themselves; full verification is ``verify_chain``
+    (``python -m dashboard.cli audit verify``)."""
     head = session.execute(
         sa.select(_c.seq, _c.row_hash, _c.created_at).order_by(_c.seq.desc()).limit(1)
     ).first()
@@ -133,6 +134,7 @@ def chain_status(session: Session, *, actor: Actor) -> dict[str, Any]:
         "rows": rows,
         "rows_exact": exact,
         "rows_label": f"{rows:,}" if exact else f"about {rows:,}",
+        "checkpoint": checkpoint_status(session),
     }
 
 

@@ -6,7 +6,8 @@
   ``target_id`` name a record whose timeline is shown above the log (a link from any screen).
 - A row opens the whole entry (the open item): before/after/details as pretty-printed JSON text, kept in
   a backend-only var until then (only a page of display strings is sent to the browser).
-- The chain's head and size, and a full "Verify chain" walk on demand, one at a time per server.
+- The chain's head and size, its last signed checkpoint (kept outside the database) and whether that
+  entry still matches, and a full "Verify chain" walk on demand, one at a time per server.
 - CSV export of the current filters (``Perm.AUDIT_EXPORT``), downloaded by the browser.
 """
 
@@ -76,8 +77,21 @@ def _details(entries: list[AuditEntry]) -> dict[str, dict[str, str]]:
     return out
 
 
+CHECKPOINT_STATES = {
+    "none": "No checkpoint yet (python -m dashboard.cli audit checkpoint)",
+    "matches": "Its entry is still in the log, unchanged",
+    "broken": "Does NOT match the log",
+    "unreadable": "The checkpoint file cannot be trusted",
+}
+
+
 def _chain_view(status: Mapping[str, Any]) -> dict[str, str]:
+    cp = status.get("checkpoint") or {"state": "none"}
     return {
+        "checkpoint_seq": "—" if cp.get("seq") is None else f"{cp['seq']:,}",
+        "checkpoint_at": str(cp.get("at") or "—").replace("T", " ").replace("+00:00", " UTC"),
+        "checkpoint_state": cp["state"],
+        "checkpoint_note": CHECKPOINT_STATES[cp["state"]] + (f": {cp['detail']}" if cp.get("detail") else ""),
         "head_seq": "—" if status.get("head_seq") is None else f"{status['head_seq']:,}",
         "rows": str(status.get("rows_label") or "0"),
         "head_at": str(status.get("head_at") or "—"),

@@ -3,12 +3,12 @@
 ``fill_synthetic(url, n, seed)`` appends ``n`` realistic, correctly chained entries with COPY. It
 continues the existing chain inside one transaction that holds the chain's advisory lock (so
 ``record()`` writers wait rather than fork the chain) and hashes in Python with the same
-``canonical()`` form ``record()`` uses.
+``canonical()`` form and keyed hash (HMAC with the audit key) ``record()`` uses.
 """
 
 from __future__ import annotations
 
-import hashlib
+import hmac
 import json
 import random
 import time
@@ -18,7 +18,7 @@ import psycopg
 from psycopg.copy import QueuedLibpqWriter
 
 from dashboard.db import to_libpq_url
-from dashboard.audit.chain import AUDIT_CHAIN_LOCK, HASHED_FIELDS, canonical
+from dashboard.audit.chain import AUDIT_CHAIN_LOCK, HASH_HMAC, HASHED_FIELDS, audit_key, canonical
 
 MAX_FILL_ROWS = 20_000_000
 
@@ -138,7 +138,7 @@ def _actors(conn: psycopg.Connection, rng: random.Random) -> list[tuple[str | No
     return [(None, f"officer{i:02d}@staff.example", rng.choice(_STAFF_ROLES)) for i in range(1, 41)]
 
 
-COPY_COLUMNS = HASHED_FIELDS + ("row_hash",)
+COPY_COLUMNS = HASHED_FIELDS + ("row_hash", "hash_version")
 
 
 def fill_synthetic(url: str, n: int, seed: int = 1) -> float:
@@ -186,7 +186,7 @@ def fill_synthetic(url: str, n: int, seed: int = 1) -> float:
 
         columns = ", ".join(COPY_COLUMNS)
         dumps = json.dumps
-        sha = hashlib.sha256
+        keyed, key = hmac.digest, audit_key()
         cursor = conn.cursor()
         # the queued writer sends on a worker thread while this one builds and hashes rows
         with cursor.copy(f"COPY activity_logs ({columns}) FROM STDIN", writer=QueuedLibpqWriter(cursor)) as copy:
@@ -228,7 +228,7 @@ def fill_synthetic(url: str, n: int, seed: int = 1) -> float:
                     "correlation_id": _uuid(rng),
                     "prev_hash": prev_hash,
                 }
-                digest = sha(canonical(row)).hexdigest()
+                digest = keyed(key, canonical(row), "sha256").hex()
                 copy.write_row((
                     row["seq"], row["id"], created_at, actor_id, role, email, action, target_type, target_id,
                     description,
@@ -236,7 +236,7 @@ def fill_synthetic(url: str, n: int, seed: int = 1) -> float:
                     dumps(after) if after is not None else None,
                     dumps(details) if details is not None else None,
                     row["ip_address"], row["user_agent"], row["session_id"], row["correlation_id"],
-                    prev_hash, digest,
+                    prev_hash, digest, HASH_HMAC,
                 ))
                 prev_hash = digest
         conn.commit()

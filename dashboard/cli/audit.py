@@ -1,7 +1,10 @@
-"""``python -m dashboard.cli audit verify | fill | bench``: the audit log's hash chain.
+"""``python -m dashboard.cli audit verify | checkpoint | fill | bench``: the audit log's hash chain.
 
-- ``verify``: walk the whole chain; print rows checked, time, and "chain intact" or the first altered /
-  removed / inserted row. Exit status 0 when intact, 1 when broken.
+- ``verify``: walk the whole chain and check the last signed checkpoint; print rows checked, time, and
+  "chain intact" (then sign a new checkpoint of the head) or the first altered / removed / inserted row,
+  or the checkpoint that no longer matches. Exit status 0 when intact, 1 when broken.
+- ``checkpoint``: check the last checkpoint and the rows after it, then sign the head into the
+  checkpoint file (``dashboard.audit.checkpoint``); run periodically. Exit 1 (nothing written) when broken.
 - ``fill --rows N``: append N synthetic, correctly chained entries with COPY (``dashboard.bench.audit_fill``).
 - ``bench``: the verify time and the audit page's first-page timings (``dashboard.bench.audit``).
 """
@@ -17,7 +20,8 @@ import psycopg
 from dashboard.bench.audit_fill import MAX_FILL_ROWS, fill_synthetic
 from dashboard.cli.args import positive_int
 from dashboard.db import resolve_database_url, to_libpq_url
-from dashboard.audit.verify import verify_chain
+from dashboard.audit.checkpoint import append_checkpoint
+from dashboard.audit.verify import CHECKPOINT, ChainCheck, verify_chain
 from dashboard.core.actor import Actor
 
 
@@ -32,24 +36,51 @@ def row_count(text: str) -> int:
     return value
 
 
-def cmd_verify(url: str, *, batch: int = 20_000, out: Any = None) -> int:
-    """Verify the whole chain on ``url``; print the outcome; 0 when intact, 1 when broken."""
+def cmd_verify(url: str, *, batch: int = 20_000, out: Any = None, since_checkpoint: bool = False) -> int:
+    """Verify the chain on ``url`` (the whole of it, or from the last checkpoint); print the outcome; when
+    intact sign a checkpoint of the head. 0 when intact, 1 when broken."""
     out = out or sys.stdout
     with psycopg.connect(to_libpq_url(url)) as conn:
         conn.read_only = True
-        result = verify_chain(conn, actor=Actor.system("cli"), batch=batch)
+        result = verify_chain(conn, actor=Actor.system("cli"), batch=batch, since_checkpoint=since_checkpoint)
+        db = conn.execute("SELECT current_database()").fetchone()[0]
         conn.rollback()
     print(f"rows checked: {result.rows_checked:,}", file=out)
     print(f"time: {result.elapsed:.2f} s", file=out)
-    if result.ok:
-        head = f" (head seq {result.last_seq})" if result.last_seq is not None else " (the log is empty)"
-        print(f"chain intact{head}", file=out)
-        return 0
-    print(
-        f"chain BROKEN: first {result.kind_label} row: seq {result.bad_seq}, id {result.bad_id}\n  {result.detail}",
-        file=out,
-    )
-    return 1
+    if not result.ok:
+        if result.kind == CHECKPOINT:
+            print(f"chain UNVERIFIABLE: {result.detail}", file=out)
+        else:
+            print(f"chain BROKEN: first {result.kind_label} row: seq {result.bad_seq}, id {result.bad_id}\n"
+                  f"  {result.detail}", file=out)
+        return 1
+    head = f" (head seq {result.last_seq})" if result.last_seq is not None else " (the log is empty)"
+    print(f"chain intact{head}", file=out)
+    _sign(db, result, out, incremental=since_checkpoint)
+    return 0
+
+
+def _sign(db: str, result: ChainCheck, out: Any, *, incremental: bool) -> None:
+    """Append a checkpoint of the verified head (nothing to sign on an empty log or an unchanged head)."""
+    previous = result.checkpoint
+    if result.last_seq is None:
+        return
+    if previous is not None and previous.seq == result.last_seq:
+        print(f"head unchanged since {previous.label()}", file=out)
+        return
+    legacy = result.legacy_until
+    rows = result.rows_checked
+    if incremental and previous is not None:  # the walk started at the checkpoint's own row
+        legacy = previous.legacy_until if legacy is None else legacy
+        rows += previous.rows - 1
+    cp = append_checkpoint(db, seq=result.last_seq, id=result.last_id, row_hash=result.last_hash,
+                           legacy_until=legacy, rows=rows)
+    print(f"checkpoint signed: seq {cp.seq} at {cp.at}", file=out)
+
+
+def cmd_checkpoint(url: str, *, out: Any = None) -> int:
+    """Check the last checkpoint and the rows after it, then sign the head (0), or exit 1 when broken."""
+    return cmd_verify(url, out=out, since_checkpoint=True)
 
 
 def cmd_fill(url: str, *, rows: int, seed: int = 1, out: Any = None) -> int:
@@ -63,6 +94,10 @@ def _verify(args: argparse.Namespace) -> int:
     return cmd_verify(resolve_database_url())
 
 
+def _checkpoint(args: argparse.Namespace) -> int:
+    return cmd_checkpoint(resolve_database_url())
+
+
 def _fill(args: argparse.Namespace) -> int:
     return cmd_fill(resolve_database_url(), rows=args.rows, seed=args.seed)
 
@@ -74,10 +109,12 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("audit", help="the audit log: verify the hash chain, fill synthetic entries, benchmark")
+    p = sub.add_parser("audit", help="the audit log: verify the hash chain, sign checkpoints, fill synthetic entries, benchmark")
     audit_sub = p.add_subparsers(dest="audit_command", required=True)
     q = audit_sub.add_parser("verify", help="walk the whole chain; exit 0 when intact, 1 when broken")
     q.set_defaults(func=_verify)
+    q = audit_sub.add_parser("checkpoint", help="sign the chain's head into the checkpoint file (run periodically)")
+    q.set_defaults(func=_checkpoint)
     q = audit_sub.add_parser("fill", help="append N synthetic, correctly chained entries with COPY (benchmarks)")
     q.add_argument("--rows", type=row_count, required=True, help="how many entries (1 to 20,000,000)")
     q.add_argument("--seed", type=int, default=1, help="random seed (default 1)")

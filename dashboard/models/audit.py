@@ -14,7 +14,7 @@ from dashboard.models.enums import OutboxStatus
 
 class ActivityLog(Created, table=True):
     """One audited action. Rows are chained by ``seq``: ``row_hash`` covers the row's canonical
-    content and ``prev_hash`` (the previous row's ``row_hash``)."""
+    content and ``prev_hash`` (the previous row's ``row_hash``), keyed per ``hash_version``."""
 
     __tablename__ = "activity_logs"
     __table_args__ = (
@@ -49,6 +49,10 @@ class ActivityLog(Created, table=True):
     correlation_id: uuid.UUID | None = Field(default=None, sa_type=pg.UUID(as_uuid=True))
     prev_hash: str | None = text(64)
     row_hash: str | None = text(64)
+    # 1 = plain SHA-256 (rows from before the chain was keyed), 2 = HMAC-SHA256 with the audit key
+    hash_version: int = Field(
+        default=2, sa_type=sa.SmallInteger(), nullable=False, sa_column_kwargs={"server_default": "2"}
+    )
 
 
 class OutboxEvent(Created, table=True):

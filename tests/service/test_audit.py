@@ -27,7 +27,8 @@ from dashboard.audit.queries import chain_status, list_entries, timeline_for, ve
 from dashboard.audit.rules import AuditFilters
 from dashboard.audit.verify import verify_chain
 from dashboard.bench.audit_fill import fill_synthetic
-from dashboard.cli.audit import cmd_verify
+from dashboard.audit.checkpoint import checkpoint_file
+from dashboard.cli.audit import cmd_checkpoint, cmd_verify
 from dashboard.core.actor import Actor
 from dashboard.core.errors import InvalidInput, NotAllowed, NotAuthenticated
 from dashboard.core.permissions import GROUP_OFFICER, NOT_PERMITTED, NOT_SIGNED_IN, ROLE_PERMISSIONS, Perm
@@ -378,6 +379,136 @@ def test_the_cli_verify_exit_codes(fresh_engine, fresh_db_url):
     out = io.StringIO()
     assert cmd_verify(fresh_db_url, out=out) == 1
     assert f"first altered row: seq {entries[1].seq}, id {entries[1].id}" in out.getvalue()
+
+
+# --- the keyed chain and its checkpoints (issue 12, finding 6) ---------------------------------------
+
+
+def _db_name(url: str) -> str:
+    with psycopg.connect(libpq(url)) as conn:
+        return conn.execute("SELECT current_database()").fetchone()[0]
+
+
+def _verify(engine) -> object:
+    with engine.connect() as conn:
+        return verify_chain(conn, actor=CLI)
+
+
+def _rechain_without_the_key(engine, url: str, from_seq: int, *, version: int | None = None, **changes) -> None:
+    """What someone with write access but no key can do: edit row ``from_seq``, then recompute it and
+    every later row with plain SHA-256 (optionally claiming ``hash_version``), so every link holds."""
+    rows = raw_rows(url)
+    statements, prev = [], None
+    for row in rows:
+        if row["seq"] == from_seq:
+            row.update(changes)
+        if row["seq"] >= from_seq:
+            row["prev_hash"] = prev
+            row["row_hash"] = audit.legacy_row_hash(row)
+            statements.append((
+                "UPDATE activity_logs SET description = :d, prev_hash = :p, row_hash = :h, "
+                "hash_version = COALESCE(:v, hash_version) WHERE seq = :s",
+                {"d": row["description"], "p": row["prev_hash"], "h": row["row_hash"], "v": version, "s": row["seq"]},
+            ))
+        prev = row["row_hash"]
+    tamper(engine, *statements)
+
+
+def test_a_clean_chain_with_checkpoints_verifies(fresh_engine, fresh_db_url, audit_checkpoints):
+    commit_entries(fresh_engine, 3)
+    out = io.StringIO()
+    assert cmd_checkpoint(fresh_db_url, out=out) == 0, out.getvalue()
+    assert "checkpoint signed: seq" in out.getvalue()
+    entries = commit_entries(fresh_engine, 4, start=3)
+    out = io.StringIO()
+    assert cmd_checkpoint(fresh_db_url, out=out) == 0, out.getvalue()
+    assert "rows checked: 5" in out.getvalue()  # only from the last checkpoint's row to the head
+    assert cmd_verify(fresh_db_url, out=io.StringIO()) == 0  # head unchanged: nothing new to sign
+
+    lines = checkpoint_file(_db_name(fresh_db_url), audit_checkpoints).read_text().splitlines()
+    signed = [json.loads(line) for line in lines]
+    assert [c["seq"] for c in signed] == [entries[0].seq - 1, entries[-1].seq]
+    assert signed[-1]["row_hash"] == entries[-1].row_hash and signed[-1]["rows"] == 7
+    assert all(len(c["mac"]) == 64 and c["legacy_until"] is None for c in signed)
+    result = _verify(fresh_engine)
+    assert result.ok and result.rows_checked == 7 and result.checkpoint.seq == entries[-1].seq
+    assert "matches the checkpoint of seq" in result.summary()
+    assert (audit_checkpoints.stat().st_mode & 0o777) == 0o700
+    assert (checkpoint_file(_db_name(fresh_db_url), audit_checkpoints).stat().st_mode & 0o777) == 0o600
+
+
+def test_rows_are_keyed_with_hmac_not_plain_sha256(fresh_engine, fresh_db_url):
+    entry = commit_entries(fresh_engine, 1)[0]
+    row = raw_rows(fresh_db_url)[0]
+    assert row["hash_version"] == audit.HASH_HMAC == 2
+    assert entry.row_hash == audit.row_hash(row) != hashlib.sha256(audit.canonical(row)).hexdigest()
+
+
+def test_deleting_the_newest_rows_after_a_checkpoint_is_detected(fresh_engine, fresh_db_url):
+    entries = commit_entries(fresh_engine, 6)
+    assert cmd_verify(fresh_db_url, out=io.StringIO()) == 0  # signs a checkpoint of the head
+    tamper(fresh_engine, ("DELETE FROM activity_logs WHERE seq >= :s", {"s": entries[3].seq}))
+    result = _verify(fresh_engine)
+    assert (result.ok, result.kind, result.bad_seq, result.bad_id) == (
+        False, "removed", entries[-1].seq, str(entries[-1].id))
+    assert "removed from the end" in result.detail and f"head is now seq {entries[2].seq}" in result.detail
+    out = io.StringIO()
+    assert cmd_verify(fresh_db_url, out=out) == 1
+    assert cmd_checkpoint(fresh_db_url, out=io.StringIO()) == 1  # and signs nothing over the shorter chain
+    assert f"first removed row: seq {entries[-1].seq}" in out.getvalue()
+
+
+@pytest.mark.parametrize("version", [None, 1], ids=["claims-keyed", "claims-legacy-sha256"])
+def test_an_edit_rechained_with_plain_sha256_is_detected(fresh_engine, fresh_db_url, version):
+    entries = commit_entries(fresh_engine, 5)
+    _rechain_without_the_key(fresh_engine, fresh_db_url, entries[2].seq, version=version,
+                             description="nothing to see")
+    result = _verify(fresh_engine)
+    assert (result.ok, result.kind, result.bad_seq, result.bad_id) == (False, "altered", entries[2].seq,
+                                                                       str(entries[2].id))
+    assert cmd_verify(fresh_db_url, out=io.StringIO()) == 1
+
+
+def test_a_whole_chain_downgraded_to_sha256_is_caught_by_the_checkpoint(fresh_engine, fresh_db_url):
+    entries = commit_entries(fresh_engine, 4)
+    assert cmd_verify(fresh_db_url, out=io.StringIO()) == 0
+    _rechain_without_the_key(fresh_engine, fresh_db_url, entries[0].seq, version=1, description="rewritten")
+    result = _verify(fresh_engine)
+    assert (result.ok, result.kind, result.bad_seq) == (False, "altered", entries[0].seq)
+    assert "without the audit key" in result.detail
+
+
+def test_legacy_sha256_rows_before_the_key_still_verify(fresh_engine, fresh_db_url, audit_checkpoints):
+    """Rows written before the migration keep hash_version 1; keyed rows follow and link to them."""
+    prev = None
+    with psycopg.connect(libpq(fresh_db_url)) as conn:
+        for i in range(3):
+            seq = conn.execute("SELECT nextval(pg_get_serial_sequence('activity_logs', 'seq'))").fetchone()[0]
+            row = {name: None for name in audit.HASHED_FIELDS} | {
+                "seq": seq, "id": uuid.uuid4(), "created_at": datetime.now(timezone.utc), "action": "kyc.approve",
+                "description": f"before the key {i}", "prev_hash": prev}
+            prev = audit.legacy_row_hash(row)
+            conn.execute("INSERT INTO activity_logs (seq, id, created_at, action, description, prev_hash, row_hash, "
+                         "hash_version) VALUES (%s, %s, %s, %s, %s, %s, %s, 1)",
+                         (seq, row["id"], row["created_at"], "kyc.approve", row["description"], row["prev_hash"], prev))
+    commit_entries(fresh_engine, 2)
+    assert cmd_verify(fresh_db_url, out=io.StringIO()) == 0
+    legacy_seq = raw_rows(fresh_db_url)[2]["seq"]
+    assert json.loads(checkpoint_file(_db_name(fresh_db_url), audit_checkpoints).read_text())["legacy_until"] == legacy_seq
+    result = _verify(fresh_engine)
+    assert result.ok and result.rows_checked == 5 and result.legacy_until == legacy_seq
+
+
+def test_an_edited_checkpoint_file_is_refused(fresh_engine, fresh_db_url, audit_checkpoints):
+    commit_entries(fresh_engine, 3)
+    assert cmd_verify(fresh_db_url, out=io.StringIO()) == 0
+    path = checkpoint_file(_db_name(fresh_db_url), audit_checkpoints)
+    signed = json.loads(path.read_text())
+    path.write_text(json.dumps({**signed, "seq": signed["seq"] - 1}) + "\n")
+    result = _verify(fresh_engine)
+    assert (result.ok, result.kind) == (False, "checkpoint") and "wrong signature" in result.detail
+    out = io.StringIO()
+    assert cmd_verify(fresh_db_url, out=out) == 1 and "UNVERIFIABLE" in out.getvalue()
 
 
 # --- concurrency ------------------------------------------------------------------------------------

@@ -425,3 +425,26 @@ def test_without_a_session_every_handler_sends_to_sign_in(app_db: Engine, decisi
         assert decisions[-1] == (_decided(name), "unauthenticated"), name
         assert redirected_to(events) == [f"{routes.LOGIN}?next={routes.AUDIT}"], name
     assert state.rows == [] and logged(app_db, "audit.export") == []
+
+
+def test_the_chain_card_shows_the_last_checkpoint_and_whether_it_still_matches(app_db: Engine) -> None:
+    from dashboard.cli.audit import cmd_verify
+
+    write_log(app_db)
+    state, _ = audit_page_state(app_db)
+    load(state)
+    assert state.chain["checkpoint_state"] == "none" and state.chain["checkpoint_seq"] == "—"
+
+    assert cmd_verify(app_db.url.render_as_string(hide_password=False), out=io.StringIO()) == 0
+    load(state)
+    assert state.chain["checkpoint_state"] == "matches"
+    assert state.chain["checkpoint_seq"] == state.rows[0]["seq"] and state.chain["checkpoint_at"].endswith(" UTC")
+
+    with app_db.begin() as conn:  # someone bypassing the triggers deletes the newest entry
+        conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
+        conn.execute(sa.text("DELETE FROM activity_logs WHERE seq = (SELECT max(seq) FROM activity_logs)"))
+    load(state)
+    assert state.chain["checkpoint_state"] == "broken"
+    assert "Does NOT match the log" in state.chain["checkpoint_note"] and "removed" in state.chain["checkpoint_note"]
+    run_handler(state.verify_chain())
+    assert state.verify_ok == "no" and "removed from the end" in state.verify_message
