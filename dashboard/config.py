@@ -43,6 +43,11 @@ class Settings(BaseSettings):
         default=PROJECT_ROOT / ".data" / "audit-checkpoints", validation_alias="DASHBOARD_AUDIT_CHECKPOINT_DIR"
     )
     db_pool_size: int = Field(default=10, ge=1, le=100, validation_alias="DASHBOARD_DB_POOL_SIZE")
+    # Sign-in throttle (dashboard/auth/throttle.py): attempts allowed per client address and per
+    # e-mail address in one window, for every kind of account (staff keep their own lockout too).
+    signin_window_minutes: int = Field(default=15, ge=1, le=24 * 60, validation_alias="DASHBOARD_SIGNIN_WINDOW_MINUTES")
+    signin_max_per_address: int = Field(default=50, ge=1, validation_alias="DASHBOARD_SIGNIN_MAX_PER_ADDRESS")
+    signin_max_per_email: int = Field(default=10, ge=1, validation_alias="DASHBOARD_SIGNIN_MAX_PER_EMAIL")
 
     @field_validator("database_url")
     @classmethod

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import os
 from functools import lru_cache
 
@@ -62,3 +64,9 @@ def decrypt(stored: str, *, purpose: str, context: bytes = b"") -> str:
     except InvalidTag as exc:
         raise DecryptionError("wrong key or context") from exc
     return plain.decode()
+
+
+def keyed_digest(value: str, *, purpose: str) -> str:
+    """HMAC-SHA256 of ``value`` (hex) under the key of ``purpose``: a stable lookup key that does
+    not reveal the value to someone who can read the database but not the secret key."""
+    return hmac.new(_key(purpose), value.encode(), hashlib.sha256).hexdigest()

@@ -44,6 +44,12 @@ TWO_FACTOR_UNREADABLE = "Two-step sign-in cannot be checked for this account. As
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
 
 
+def too_many_attempts() -> str:
+    """The one answer to a throttled attempt and to a locked staff account (it names no account)."""
+    minutes = max(get_settings().signin_window_minutes, int(LOCKOUT.total_seconds() // 60))
+    return f"Too many sign-in attempts. Wait {minutes} minutes and try again."
+
+
 def utcnow() -> datetime:
     """The clock of sign-in, sessions and staff changes (replace it in tests)."""
     return datetime.now(UTC)

@@ -9,8 +9,15 @@ Flow (every function takes keyword-only arguments and raises domain errors):
    token: the pending one stops working.
 2. ``sessions.resolve_session(token)`` -> ``Actor`` on every request; ``sessions.sign_out(token)`` ends it.
 
-Lockout (seed 004 transaction_pins pattern): ``MAX_FAILED_ATTEMPTS`` wrong passwords or codes lock
-the account for ``LOCKOUT``; while locked, nothing is verified. The user row is locked
+No oracle on customer accounts (customers share ``users`` with staff): an unknown e-mail, a
+customer (right or wrong password, with or without one), a plain group member and a deactivated
+customer all get ``BAD_CREDENTIALS`` after one check against the dummy hash, and nothing is written
+to their row (no lock taken either). Only back-office users (staff, current group officers) go on.
+The web endpoint throttles attempts per address and per e-mail first (``throttle.admit``) and runs
+this step in the bounded password pool (``passwords.in_hashing_pool``).
+
+Lockout of back-office users (seed 004 transaction_pins pattern): ``MAX_FAILED_ATTEMPTS`` wrong
+passwords or codes lock the account for ``LOCKOUT``; while locked, nothing is verified. The user row is locked
 (``SELECT ... FOR UPDATE``) for the whole attempt, so concurrent attempts are counted one by one
 and no more than ``MAX_FAILED_ATTEMPTS`` guesses are ever checked.
 
@@ -26,9 +33,9 @@ import secrets
 from datetime import datetime
 from functools import lru_cache
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from dashboard.auth import passwords, rules, totp
+from dashboard.auth import passwords, rules, throttle, totp
 from dashboard.auth.attempts import audit_refusal, count_failure, refuse
 from dashboard.auth.crypto import DecryptionError
 from dashboard.auth.rules import AccountLocked, SignInResult, SignInStep, TotpEnrollment
@@ -45,7 +52,7 @@ from dashboard.auth.sessions import (
 from dashboard.core.actor import Actor
 from dashboard.core.errors import Conflict, InvalidInput, NotAuthenticated
 from dashboard.models import ActiveSession, User
-from dashboard.models.enums import TwoFactorMethod
+from dashboard.models.enums import STAFF_ROLES, TwoFactorMethod
 from dashboard.audit import chain as audit
 
 
@@ -61,6 +68,23 @@ def _password_input(password: object) -> str:
 def _dummy_hash() -> str:
     """A hash of a random password, verified for unknown emails so they take as long as known ones."""
     return passwords.hash_password(secrets.token_urlsafe(24))
+
+
+def _password_matches(secret: str, password_hash: str | None) -> bool:
+    """One full check whatever the row holds: a missing or unreadable hash is checked against the
+    dummy hash (and fails), so it takes as long as a real one."""
+    usable = passwords.is_usable_hash(password_hash)
+    matches = passwords.verify_password(secret, password_hash if usable else _dummy_hash())
+    return usable and matches
+
+
+def _back_office_role(session: Session, user: User | None) -> str | None:
+    """The role a back-office user signs in with (staff, active or not: a deactivated officer is
+    told so once the password is right), or None for everyone else: unknown e-mails, customers,
+    plain group members, deactivated customers."""
+    if user is None or (user.role not in STAFF_ROLES and not user.is_active):
+        return None
+    return effective_role(session, user)
 
 
 def _maybe_rehash(user: User, password: str) -> None:
@@ -79,17 +103,23 @@ def sign_in(session: Session, *, email: object, password: object, ip_address: ob
     anonymous = Actor(user_id=None, email=None, role=None, ip_address=ip, user_agent=ua)
     now = rules.utcnow()
 
-    user = lock_user(session, User.email == address)
-    if user is None:
+    found = session.exec(select(User).where(User.email == address)).first()
+    role = _back_office_role(session, found)
+    if found is None or role is None:
+        # Unknown e-mail, customer (with or without a password, right or wrong), deactivated customer:
+        # one answer, one check against the dummy hash, nothing written to the row.
         passwords.verify_password(secret, _dummy_hash())
-        audit_refusal(session, actor=anonymous, user=None, email=address, reason="unknown_email")
+        throttle.note_failure(session, actor=anonymous, email=address, user_id=found.id if found else None,
+                              reason="unknown_email" if found is None else "not_back_office")
         refuse(session, NotAuthenticated(rules.BAD_CREDENTIALS))
 
+    user = lock_user(session, User.id == found.id)  # a back-office user: lockout counted on the row
+    assert user is not None
     if user.locked_until is not None and user.locked_until > now:
         audit_refusal(session, actor=anonymous, user=user, email=address, reason="locked")
         refuse(session, AccountLocked(user.locked_until))
 
-    if not passwords.verify_password(secret, user.password_hash):
+    if not _password_matches(secret, user.password_hash):
         error = count_failure(session, user=user, now=now, actor=anonymous, action="auth.sign_in_failed",
                               reason="wrong_password", email=address)
         refuse(session, error)
@@ -97,10 +127,6 @@ def sign_in(session: Session, *, email: object, password: object, ip_address: ob
     if not user.is_active:
         audit_refusal(session, actor=anonymous, user=user, email=address, reason="inactive")
         refuse(session, NotAuthenticated(rules.DEACTIVATED))
-    role = effective_role(session, user)
-    if role is None:
-        audit_refusal(session, actor=anonymous, user=user, email=address, reason="not_back_office")
-        refuse(session, NotAuthenticated(rules.NOT_BACK_OFFICE))
 
     _maybe_rehash(user, secret)
     if rules.has_totp(user) or rules.two_factor_required(role):

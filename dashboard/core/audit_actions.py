@@ -16,6 +16,7 @@ class AuditAction(StrEnum):
     AUTH_SIGN_IN = "auth.sign_in"
     AUTH_SIGN_IN_PENDING = "auth.sign_in_pending"
     AUTH_SIGN_IN_FAILED = "auth.sign_in_failed"
+    AUTH_SIGN_IN_THROTTLED = "auth.sign_in_throttled"
     AUTH_LOCKED = "auth.locked"
     AUTH_REAUTH_FAILED = "auth.reauth_failed"
     AUTH_TOTP_FAILED = "auth.totp_failed"

@@ -14,7 +14,7 @@ from dashboard.models.groups import (
     WebhookEvent,
     WithdrawalRequest,
 )
-from dashboard.models.identity import ActiveSession, Notification, User
+from dashboard.models.identity import ActiveSession, Notification, SigninThrottle, User
 from dashboard.models.kyc import ComplianceRecord, KycDocument, KycVerification
 from dashboard.models.payments import (
     CryptoTransaction,
@@ -56,6 +56,7 @@ __all__ = [
     "PortfolioSnapshot",
     "SQLModel",
     "Settings",
+    "SigninThrottle",
     "StatusHistory",
     "SupportMessage",
     "SupportTicket",

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
 from dashboard.models.base import (
-    Created, Field, Timestamped, datetime, enum_check, enum_col, fk, flag, jsonb, now_ts, text, ts, uuid,
+    Created, Field, SQLModel, Timestamped, datetime, enum_check, enum_col, fk, flag, jsonb, now_ts, text, ts, uuid,
 )
 from dashboard.models.enums import AccountType, KycStatus, Language, Platform, Role, TwoFactorMethod
 
@@ -121,3 +121,23 @@ class Notification(Created, table=True):
     title: str | None = text(255)
     message: str = text(nullable=False)
     read: bool = flag(False)
+
+
+class SigninThrottle(SQLModel, table=True):
+    """Sign-in attempts in the current window, per client address and per e-mail address
+    (``dashboard/auth/throttle.py``). ``key`` is a keyed hash (HMAC) of the address or the
+    normalised e-mail, so the table names nobody; nothing here touches ``users``."""
+
+    __tablename__ = "signin_throttle"
+    __table_args__ = (
+        sa.CheckConstraint("kind IN ('address', 'email')", name="kind_known"),
+        sa.CheckConstraint("attempts >= 0 AND failures >= 0", name="counts_non_negative"),
+        sa.Index("ix_signin_throttle_window_start", "window_start"),
+    )
+
+    key: str = Field(sa_type=sa.String(64), primary_key=True)
+    kind: str = Field(sa_type=sa.String(8), nullable=False)
+    window_start: datetime = ts(nullable=False)
+    attempts: int = Field(default=0, nullable=False)
+    # failed attempts on accounts that are not back-office users (the audit log summarises them)
+    failures: int = Field(default=0, nullable=False)

@@ -20,10 +20,12 @@ from starlette.routing import Route
 from dashboard.config import get_settings
 from dashboard.core.errors import Conflict, DomainError, InvalidInput, NotAuthenticated
 from dashboard.core.session_cookie import SESSION_COOKIE, token_from_cookie_header
-from dashboard.db import run_db
+from dashboard.db import run_db, session_scope
+from dashboard.auth import passwords
 from dashboard.auth import rules as auth
 from dashboard.auth.sessions import sign_out
 from dashboard.auth.signin import confirm_totp_enrollment, sign_in, verify_second_factor
+from dashboard.auth.throttle import TooManyAttempts, admit
 from dashboard.ui import screens as routes
 
 log = logging.getLogger(__name__)
@@ -35,7 +37,8 @@ MESSAGES: dict[str, str] = {
     "invalid": auth.BAD_CREDENTIALS,
     "refused": auth.NOT_BACK_OFFICE,
     "deactivated": auth.DEACTIVATED,
-    "locked": "Too many failed sign-in attempts. This account is locked for 15 minutes.",
+    # throttled (any account) and a locked staff account: one answer, so neither names an account
+    "locked": auth.too_many_attempts(),
     "expired": auth.SESSION_EXPIRED,
     "signed_out": "You are signed out.",
     "input": "Enter your email and password.",
@@ -152,6 +155,20 @@ def _after_step(request: Request, result: auth.SignInResult, next_path: str) -> 
     return response
 
 
+def _password_step(**kwargs: object) -> auth.SignInResult:
+    with session_scope() as session:
+        return sign_in(session, **kwargs)
+
+
+async def _sign_in(form: dict[str, str], request: Request) -> auth.SignInResult:
+    """Throttle first (its own short transaction), then the password step in the bounded password
+    pool, so a flood of sign-ins never holds the threads and connections officers' requests use."""
+    client = client_info(request)
+    await run_db(admit, email=form.get("email"), **client)
+    return await passwords.in_hashing_pool(_password_step, email=form.get("email"), password=form.get("password"),
+                                           **client)
+
+
 async def login(request: Request) -> Response:
     if not _origin_ok(request):
         return _redirect(routes.LOGIN, request, error="origin")
@@ -161,8 +178,8 @@ async def login(request: Request) -> Response:
         return _redirect(routes.LOGIN, request, error="input")
     next_path = safe_next(form.get("next"))
     try:
-        result = await run_db(sign_in, email=form.get("email"), password=form.get("password"), **client_info(request))
-    except auth.AccountLocked:
+        result = await _sign_in(form, request)
+    except (auth.AccountLocked, TooManyAttempts):
         return _redirect(routes.LOGIN, request, error="locked", next=next_path)
     except NotAuthenticated as exc:
         return _redirect(routes.LOGIN, request, error=_BY_MESSAGE.get(str(exc), "invalid"), next=next_path)
