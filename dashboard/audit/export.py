@@ -1,13 +1,15 @@
 """The audit log as a CSV file: the current filters, newest first, every column of the chain, cells a
 spreadsheet would run as formulas neutralised. The export is itself audited (``audit.export``) in the
-caller's transaction. Long work on a big log; it runs as it always did (a job engine comes later)."""
+caller's transaction. Long work on a big log: the page streams it into a private file in a worker
+process (``export_download``) and the browser fetches it once from ``/_download/<token>``."""
 
 from __future__ import annotations
 
 import hashlib
 import io
 from collections.abc import Mapping
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 import pandas as pd
 import sqlalchemy as sa
@@ -17,6 +19,7 @@ from dashboard.audit import chain
 from dashboard.audit.rules import MAX_EXPORT_ROWS, AuditFilters, parse_filters, whole_number
 from dashboard.audit.sql import COLUMNS as _c
 from dashboard.audit.sql import conditions
+from dashboard.core import downloads
 from dashboard.core.actor import Actor
 from dashboard.core.audit_actions import AuditAction
 from dashboard.core.permissions import Perm, requires
@@ -35,6 +38,7 @@ _EXPORT_SELECT = (
     sa.cast(_c.correlation_id, sa.Text), sa.cast(_c.id, sa.Text), _c.prev_hash, _c.row_hash,
 )
 _FORMULA_START = r"^[=+\-@\t\r]"
+EXPORT_CHUNK = 5_000
 
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
@@ -54,6 +58,59 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+class _Hashing(io.RawIOBase):
+    """Writes through to ``out`` and keeps the SHA-256 of everything written."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self.out, self.sha = out, hashlib.sha256()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        self.sha.update(data)
+        return self.out.write(data)
+
+
+def _write(session: Session, q: AuditFilters, max_rows: int, out: BinaryIO) -> tuple[int, bool, str]:
+    """Stream the filtered log into ``out`` as CSV, ``EXPORT_CHUNK`` rows at a time (a server-side
+    cursor: memory stays flat). Returns (rows written, truncated, SHA-256 of the file)."""
+    sink = _Hashing(out)
+    header = ",".join(EXPORT_COLUMNS) + "\r\n"
+    sink.write(header.encode("utf-8"))
+    written, truncated = 0, False
+    conds = conditions(session, q)
+    if conds is not None:
+        stmt = sa.select(*_EXPORT_SELECT).where(*conds).order_by(_c.seq.desc()).limit(max_rows + 1)
+        result = session.execute(stmt.execution_options(yield_per=EXPORT_CHUNK))
+        for chunk in result.partitions():
+            rows = [tuple(r) for r in chunk]
+            if written + len(rows) > max_rows:
+                rows, truncated = rows[: max_rows - written], True
+            if rows:
+                frame = neutralise_formulas(pd.DataFrame(rows, columns=list(EXPORT_COLUMNS), dtype=object).fillna(""))
+                buffer = io.StringIO()
+                # CRLF (RFC 4180): with "\n" alone, Python's csv would leave a lone CR in a cell unquoted
+                frame.to_csv(buffer, index=False, header=False, lineterminator="\r\n")
+                sink.write(buffer.getvalue().encode("utf-8"))
+                written += len(rows)
+        result.close()
+    return written, truncated, sink.sha.hexdigest()
+
+
+def _record(session: Session, actor: Actor, q: AuditFilters, rows: int, max_rows: int, truncated: bool,
+            sha256: str) -> None:
+    chain.record(
+        session,
+        actor=actor,
+        action=AuditAction.AUDIT_EXPORT,
+        target_type="activity_logs",
+        description=f"Exported {rows:,} audit entries as CSV" + (" (truncated)" if truncated else ""),
+        details={"filters": q.shown or {}, "rows": rows, "max_rows": max_rows, "truncated": truncated,
+                 "sha256": sha256},
+    )
+
+
 @requires(Perm.AUDIT_EXPORT)
 def export_csv(
     session: Session,
@@ -69,31 +126,32 @@ def export_csv(
     """
     q = parse_filters(filters)
     max_rows = whole_number("max_rows", max_rows, MAX_EXPORT_ROWS)
-    conds = conditions(session, q)
-    rows: list[Any] = []
-    if conds is not None:
-        stmt = sa.select(*_EXPORT_SELECT).where(*conds).order_by(_c.seq.desc()).limit(max_rows + 1)
-        rows = session.execute(stmt).all()
-    truncated = len(rows) > max_rows
-    rows = rows[:max_rows]
-    frame = pd.DataFrame([tuple(r) for r in rows], columns=list(EXPORT_COLUMNS), dtype=object)
-    frame = neutralise_formulas(frame.fillna(""))
-    buffer = io.StringIO()
-    # CRLF (RFC 4180): with "\n" alone, Python's csv would leave a lone CR in a cell unquoted
-    frame.to_csv(buffer, index=False, lineterminator="\r\n")
-    data = buffer.getvalue().encode("utf-8")
-    chain.record(
-        session,
-        actor=actor,
-        action=AuditAction.AUDIT_EXPORT,
-        target_type="activity_logs",
-        description=f"Exported {len(rows):,} audit entries as CSV" + (" (truncated)" if truncated else ""),
-        details={
-            "filters": q.shown or {},
-            "rows": len(rows),
-            "max_rows": max_rows,
-            "truncated": truncated,
-            "sha256": hashlib.sha256(data).hexdigest(),
-        },
-    )
-    return data
+    out = io.BytesIO()
+    rows, truncated, sha256 = _write(session, q, max_rows, out)
+    _record(session, actor, q, rows, max_rows, truncated, sha256)
+    return out.getvalue()
+
+
+@requires(Perm.AUDIT_EXPORT)
+def export_download(
+    session: Session,
+    *,
+    actor: Actor,
+    filters: AuditFilters | Mapping[str, Any] | None = None,
+    file_name: str = "audit-log.csv",
+    max_rows: int = MAX_EXPORT_ROWS,
+    base: Path | None = None,
+) -> tuple[str, int]:
+    """``export_csv`` streamed into a private file and offered to the officer's session (long work: run it
+    with ``run_long``). Audited once, here. Returns (the ``/_download/...`` URL, rows)."""
+    q = parse_filters(filters)
+    max_rows = whole_number("max_rows", max_rows, MAX_EXPORT_ROWS)
+    key = downloads.new_key()
+    try:
+        with downloads.open_file(key, base=base) as out:
+            rows, truncated, sha256 = _write(session, q, max_rows, out)
+        _record(session, actor, q, rows, max_rows, truncated, sha256)
+        return downloads.offer(session, actor=actor, key=key, file_name=file_name, base=base), rows
+    except BaseException:
+        downloads.discard(key, base=base)
+        raise

@@ -7,6 +7,7 @@ The CSV export is ``export.py``; the writer every action calls is ``chain.record
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -106,7 +107,7 @@ def timeline_for(
 
 
 @requires(Perm.AUDIT_VIEW)
-def chain_status(session: Session, *, actor: Actor) -> dict[str, Any]:
+def chain_status(session: Session, *, actor: Actor, checkpoint_dir: Path | None = None) -> dict[str, Any]:
     """A cheap summary for the page header: the chain's head, how many entries (exact up to 10,000,
     else PostgreSQL's estimate) and the last signed checkpoint (is its row still there, unchanged?).
     Shows nothing of the entries themselves; full verification is ``verify_chain``
@@ -134,11 +135,14 @@ def chain_status(session: Session, *, actor: Actor) -> dict[str, Any]:
         "rows": rows,
         "rows_exact": exact,
         "rows_label": f"{rows:,}" if exact else f"about {rows:,}",
-        "checkpoint": checkpoint_status(session),
+        "checkpoint": checkpoint_status(session, checkpoint_dir=checkpoint_dir),
     }
 
 
 @requires(Perm.AUDIT_VIEW)
-def verify_with_status(session: Session, *, actor: Actor) -> tuple[ChainCheck, dict[str, Any]]:
-    """Walk the whole chain (slow on a big log), then the summary of the chain as it now stands."""
-    return verify_chain(session, actor=actor), chain_status(session, actor=actor)
+def verify_with_status(session: Session, *, actor: Actor,
+                       checkpoint_dir: Path | None = None) -> tuple[ChainCheck, dict[str, Any]]:
+    """Walk the whole chain (slow on a big log), then the summary of the chain as it now stands.
+    ``checkpoint_dir`` is passed explicitly when this runs in a worker process (its settings are its own)."""
+    return (verify_chain(session, actor=actor, checkpoint_dir=checkpoint_dir),
+            chain_status(session, actor=actor, checkpoint_dir=checkpoint_dir))

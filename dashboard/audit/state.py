@@ -8,12 +8,16 @@
   a backend-only var until then (only a page of display strings is sent to the browser).
 - The chain's head and size, its last signed checkpoint (kept outside the database) and whether that
   entry still matches, and a full "Verify chain" walk on demand, one at a time per server.
-- CSV export of the current filters (``Perm.AUDIT_EXPORT``), downloaded by the browser.
+- CSV export of the current filters (``Perm.AUDIT_EXPORT``): made in a worker process, fetched by the
+  browser once from ``/_download/<token>`` (never pushed through the websocket).
+- Both long actions are background events in the long-work pool (``core/longwork``): the officer's other
+  events, and everyone else's, go on meanwhile.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -25,7 +29,10 @@ import reflex as rx
 from dashboard.audit import export, queries, rules
 from dashboard.audit.entries import AuditEntry
 from dashboard.audit.verify import ChainCheck
-from dashboard.core.errors import NotFound
+from dashboard.core import storage
+from dashboard.config import get_settings
+from dashboard.core.errors import DomainError, NotFound
+from dashboard.core.longwork import run_long
 from dashboard.core.listing import Page
 from dashboard.core.permissions import Perm
 from dashboard.db import run_db
@@ -39,6 +46,8 @@ LOAD_ERROR = "The audit log could not be read from the database. Try again in a 
 GONE = "This entry is not on the page any more. Refresh the list and try again."
 VERIFY_FAILED = "The verification could not run (database error). Try again in a moment."
 EXPORT_FAILED = "The export could not be made (database error). Try again in a moment."
+VERIFY_BUSY = "A verification is already running on this server. Try again when it has finished."
+log = logging.getLogger(__name__)
 
 # One full-chain verification at a time in this server process: it reads the whole table.
 _verify_lock = threading.Lock()
@@ -203,43 +212,64 @@ class AuditState(ListState, AuthState):
         if value is False:
             self._forget_item()
 
-    @guarded(SCREEN)
+    @guarded(SCREEN, background=True)
     async def verify_chain(self):
-        """Walk the whole chain (slow on a big log: one at a time per server, in a worker thread)."""
+        """Walk the whole chain: slow on a big log, so a background event (the tab's other events go on)
+        running the walk in the long-work process pool, one at a time per server."""
         if not _verify_lock.acquire(blocking=False):
-            self.verify_ok = ""
-            self.verify_message = "A verification is already running on this server. Try again when it has finished."
-            yield rx.toast.warning(self.verify_message)
+            async with self:
+                self.verify_ok = ""
+                self.verify_message = VERIFY_BUSY
+            yield rx.toast.warning(VERIFY_BUSY)
             return
         try:
-            self.verifying = True
-            self.verify_ok = ""
-            self.verify_message = "Verifying every entry of the chain…"
-            yield
+            async with self:
+                self.verifying = True
+                self.verify_ok = ""
+                self.verify_message = "Verifying every entry of the chain…"
             started = datetime.now(UTC)
-            ok, found = await self._run(queries.verify_with_status, into="verify_message", failure=VERIFY_FAILED)
-            if not ok:
-                yield rx.toast.error(self.verify_message)
+            try:
+                result, status = await run_long(queries.verify_with_status, actor=current_actor(),
+                                                checkpoint_dir=get_settings().audit_checkpoint_dir)
+            except DomainError:
+                raise
+            except Exception:
+                log.exception("AuditState: verifying the chain failed")
+                async with self:
+                    self.verify_message = VERIFY_FAILED
+                yield rx.toast.error(VERIFY_FAILED)
                 return
-            result, status = found
-            self.chain = _chain_view(status)
-            self.verify_ok, self.verify_message = _verdict(result, started)
+            async with self:
+                self.chain = _chain_view(status)
+                self.verify_ok, self.verify_message = _verdict(result, started)
             if result.ok:
                 yield rx.toast.success("The audit chain is intact.")
             else:
                 yield rx.toast.error("The audit chain is broken. See the details on the page.")
         finally:
-            self.verifying = False
+            async with self:
+                self.verifying = False
             _verify_lock.release()
 
-    @guarded(Perm.AUDIT_EXPORT)
+    @guarded(Perm.AUDIT_EXPORT, background=True)
     async def export_csv(self):
-        """The log with the current filters as a CSV download (the export itself is audited)."""
-        self.exporting = True
-        yield
-        try:
-            _, data = await self._run(export.export_csv, failure=EXPORT_FAILED, filters=dict(self.filters))
-        finally:
-            self.exporting = False
+        """The log with the current filters as a CSV file: streamed into a private file in the long-work
+        pool (audited there), then fetched once by the browser from ``/_download/<token>``."""
+        async with self:
+            if self.exporting:
+                return
+            self.exporting = True
+            filters = dict(self.filters)
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-        yield rx.download(data=data, filename=f"audit-log-{stamp}.csv", mime_type="text/csv")
+        try:
+            url, _rows = await run_long(export.export_download, actor=current_actor(), filters=filters,
+                                        file_name=f"audit-log-{stamp}.csv", base=storage.root())
+        except DomainError:
+            raise
+        except Exception:
+            log.exception("AuditState: the export failed")
+            raise DomainError(EXPORT_FAILED) from None
+        finally:
+            async with self:
+                self.exporting = False
+        yield rx.download(url=url)

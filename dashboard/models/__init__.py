@@ -2,6 +2,7 @@
 
 from dashboard.models.base import SQLModel
 from dashboard.models.audit import ActivityLog, OutboxEvent
+from dashboard.models.downloads import PendingDownload
 from dashboard.models.groups import (
     Account,
     Approval,
@@ -50,6 +51,7 @@ __all__ = [
     "Notification",
     "OutboxEvent",
     "Payout",
+    "PendingDownload",
     "PayoutRecovery",
     "Portfolio",
     "PortfolioDailyTotal",

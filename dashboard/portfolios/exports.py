@@ -4,10 +4,12 @@ transaction. Money stays numbers with a ``_usd`` column name; gap days are empty
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session
 
+from dashboard.core import downloads
 from dashboard.core.actor import Actor
 from dashboard.core.errors import InvalidInput
 from dashboard.core.permissions import Perm, requires
@@ -80,3 +82,17 @@ def export_csv(session: Session, *, actor: Actor, chart: Any, range_name: Any = 
     )
     suffix = f"-{str(target)[:8]}" if target else ""
     return f"portfolios-{chart}{suffix}-{start}-{end}.csv", data
+
+
+@requires(Perm.PORTFOLIOS_EXPORT)
+def export_download(session: Session, *, actor: Actor, chart: Any, base: Path | None = None, **range_args: Any) -> str:
+    """``export_csv`` as a private file offered to the officer's session (``/_download/<token>``)."""
+    file_name, data = export_csv(session, actor=actor, chart=chart, **range_args)
+    key = downloads.new_key()
+    with downloads.open_file(key, base=base) as out:
+        out.write(data)
+    try:
+        return downloads.offer(session, actor=actor, key=key, file_name=file_name, base=base)
+    except BaseException:
+        downloads.discard(key, base=base)
+        raise

@@ -15,6 +15,7 @@ from typing import Any
 import plotly.graph_objects as go
 import reflex as rx
 
+from dashboard.core import storage
 from dashboard.core.errors import InvalidInput
 from dashboard.core.permissions import Perm
 from dashboard.portfolios import charts, exports, queries, rules
@@ -205,7 +206,8 @@ class PortfoliosState(AuthState):
 
     @guarded(Perm.PORTFOLIOS_EXPORT)
     async def export_chart(self, chart: Any):
-        """One chart's data (current range; client charts for the open client) as a CSV download."""
+        """One chart's data (current range; client charts for the open client) as a CSV file, fetched once
+        from ``/_download/<token>``."""
         chart = choice_arg(chart, rules.CHARTS, "chart to export")
         if chart in rules.CLIENT_CHARTS and not self._client_ref:
             yield rx.toast.error("Open a client first.")
@@ -213,8 +215,8 @@ class PortfoliosState(AuthState):
         self.exporting = chart
         yield
         try:
-            _, (filename, data) = await self._run(exports.export_csv, failure=EXPORT_ERROR, chart=chart,
-                                                  client=self._client_ref or None, **self._range_args())
+            _, url = await self._run(exports.export_download, failure=EXPORT_ERROR, chart=chart,
+                                     client=self._client_ref or None, base=storage.root(), **self._range_args())
         finally:
             self.exporting = ""
-        yield rx.download(data=data, filename=filename, mime_type="text/csv")
+        yield rx.download(url=url)

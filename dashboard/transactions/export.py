@@ -1,7 +1,8 @@
 """Treasury queues: the CSV export of a filtered queue (``transactions.export``).
 
 The page reads the queue in keyset chunks of ``EXPORT_CHUNK`` rows (with a progress bar), at most
-``MAX_EXPORT_ROWS``, then records one audit entry and builds the file: UTF-8 with a BOM, CRLF, and
+``MAX_EXPORT_ROWS``, appending each to a private file, then records one audit entry and offers the file at
+``/_download/<token>`` (``finish_download``): UTF-8 with a BOM, CRLF, and
 cells a spreadsheet would run as formulas neutralised. ``export_csv`` does it all in one call.
 """
 
@@ -9,11 +10,13 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Mapping
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 import pandas as pd
 from sqlmodel import Session
 
+from dashboard.core import downloads
 from dashboard.core.actor import Actor
 from dashboard.core.listing import Page
 from dashboard.core.permissions import Perm, requires
@@ -42,14 +45,21 @@ def export_chunk(session: Session, *, actor: Actor, queue: Any, filters: Any, af
     return read_page(session, q, filters_of(q, filters), after, limit)
 
 
-def to_csv(rows: Iterable[Mapping[str, str]]) -> bytes:
-    """CSV (UTF-8 with BOM, CRLF) of export rows; cells a spreadsheet would run as formulas are
-    neutralised."""
+def write_rows(out: BinaryIO, rows: Iterable[Mapping[str, str]], *, first: bool) -> None:
+    """Append export rows to ``out`` as CSV (UTF-8, CRLF; the first chunk starts with the BOM and the
+    header); cells a spreadsheet would run as formulas are neutralised."""
     frame = pd.DataFrame(list(rows), columns=list(EXPORT_COLUMNS)).fillna("")
     frame = neutralise_formulas(frame.astype(str))
     buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, lineterminator="\r\n")
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    frame.to_csv(buffer, index=False, header=first, lineterminator="\r\n")
+    out.write((("\ufeff" if first else "") + buffer.getvalue()).encode("utf-8"))
+
+
+def to_csv(rows: Iterable[Mapping[str, str]]) -> bytes:
+    """CSV (UTF-8 with BOM, CRLF) of export rows."""
+    out = io.BytesIO()
+    write_rows(out, rows, first=True)
+    return out.getvalue()
 
 
 @requires(Perm.TRANSACTIONS_EXPORT)
@@ -73,3 +83,12 @@ def export_csv(session: Session, *, actor: Actor, queue: Any, filters: Any) -> b
         after = chunk.next_cursor
     record_export(session, actor=actor, queue=queue, filters=filters, rows=len(rows))
     return to_csv(rows)
+
+
+@requires(Perm.TRANSACTIONS_EXPORT)
+def finish_download(session: Session, *, actor: Actor, queue: Any, filters: Any, rows: int, key: str,
+                    file_name: str, base: Path | None = None) -> str:
+    """The page's export, written chunk by chunk into the private file ``key``: audited and offered to
+    the officer's session in one transaction. Returns the ``/_download/...`` URL."""
+    record_export(session, actor=actor, queue=queue, filters=filters, rows=rows)
+    return downloads.offer(session, actor=actor, key=key, file_name=file_name, base=base)

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 import reflex as rx
 
+from dashboard.core import downloads, storage
 from dashboard.core.listing import Page
 from dashboard.core.permissions import Perm
 from dashboard.db import run_db
@@ -300,35 +301,44 @@ class TransactionsState(ListState, DialogState, AuthState):
         self.bulk_summary = ""
 
     # --- export ------------------------------------------------------------------------------------
-    @guarded(Perm.TRANSACTIONS_EXPORT)
+    @guarded(Perm.TRANSACTIONS_EXPORT, background=True)
     async def export_csv(self):
-        """The filtered queue as CSV, read in chunks of 2,000 with a progress bar; audited."""
-        if self.exporting:
-            return
-        queue, filters = self.tab, dict(self.filters)
-        self.exporting = True
-        self.export_progress = 0
-        self.export_label = "Counting…"
-        yield
-        rows: list[dict[str, str]] = []
+        """The filtered queue as CSV, read in chunks of 2,000 with a progress bar and appended to a private
+        file (a background event: the tab's other events go on); audited, then fetched once by the
+        browser from ``/_download/<token>``."""
+        async with self:
+            if self.exporting:
+                return
+            queue, filters = self.tab, dict(self.filters)
+            self.exporting = True
+            self.export_progress = 0
+            self.export_label = "Counting…"
+        key, base, written = downloads.new_key(), storage.root(), 0
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         try:
             _, total = await self._run(export.count_filtered, failure=EXPORT_FAILED, queue=queue, filters=filters)
             total = min(total, MAX_EXPORT_ROWS)
             after = None
-            while True:
-                _, chunk = await self._run(export.export_chunk, failure=EXPORT_FAILED, queue=queue, filters=filters,
-                                           after=after)
-                rows += chunk.rows
-                self.export_progress = min(100, int(len(rows) * 100 / total)) if total else 100
-                self.export_label = f"{len(rows):,} of {total:,} rows"
-                yield
-                if chunk.next_cursor is None or len(rows) >= MAX_EXPORT_ROWS:
-                    break
-                after = chunk.next_cursor
-            await self._run(export.record_export, failure=EXPORT_FAILED, queue=queue, filters=filters, rows=len(rows))
-            data = await asyncio.to_thread(export.to_csv, rows)
-        finally:
+            with downloads.open_file(key, base=base) as out:
+                while True:
+                    _, chunk = await self._run(export.export_chunk, failure=EXPORT_FAILED, queue=queue,
+                                               filters=filters, after=after)
+                    await asyncio.to_thread(export.write_rows, out, chunk.rows, first=written == 0)
+                    written += len(chunk.rows)
+                    async with self:
+                        self.export_progress = min(100, int(written * 100 / total)) if total else 100
+                        self.export_label = f"{written:,} of {total:,} rows"
+                    if chunk.next_cursor is None or written >= MAX_EXPORT_ROWS:
+                        break
+                    after = chunk.next_cursor
+            _, url = await self._run(export.finish_download, failure=EXPORT_FAILED, queue=queue, filters=filters,
+                                     rows=written, key=key, file_name=f"pending-{queue}-{stamp}.csv", base=base)
+        except BaseException:
+            downloads.discard(key, base=base)
+            async with self:
+                self.exporting = False
+            raise
+        async with self:
             self.exporting = False
-        self.export_label = f"Exported {len(rows):,} rows"
-        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-        yield rx.download(data=data, filename=f"pending-{queue}-{stamp}.csv", mime_type="text/csv")
+            self.export_label = f"Exported {written:,} rows"
+        yield rx.download(url=url)

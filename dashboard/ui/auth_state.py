@@ -149,12 +149,21 @@ def _login_redirect(state: AuthState) -> rx.event.EventSpec:
     return rx.redirect(target)
 
 
-def guarded(perm: Perm | str, *, opens_page: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+INVALID = "That request is not valid."
+
+
+def guarded(perm: Perm | str, *, opens_page: bool = False,
+            background: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Run the handler only for a signed-in officer holding ``perm`` (or anyone, for ``PUBLIC``).
 
     Denied calls change nothing: the handler body never runs; a denied page load (``opens_page``)
     also replaces the page's content with an access-denied notice. Domain errors raised by the
-    services become a toast with their message.
+    services become a toast with their message. A call whose arguments do not fit the handler's
+    signature (wrong number, unknown keyword) is refused with ``INVALID`` before the body runs.
+
+    ``background=True`` makes it a Reflex background event (``@rx.event(background=True)``): it runs
+    without holding the tab's state lock, so the tab's other events go on while it works; the guard
+    still decides first, changing state only inside ``async with self`` (as the body must too).
     """
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -163,6 +172,8 @@ def guarded(perm: Perm | str, *, opens_page: bool = False) -> Callable[[Callable
         if not (is_gen or is_coro):
             raise TypeError(f"{fn.__qualname__}: guarded handlers must be async (database work off the event loop)")
         name = fn.__qualname__
+
+        signature = inspect.signature(fn)
 
         @functools.wraps(fn)
         async def handler(self: AuthState, *args: Any, **kwargs: Any):
@@ -178,7 +189,8 @@ def guarded(perm: Perm | str, *, opens_page: bool = False) -> Callable[[Callable
                     actor = await self._resolve_actor()
                 except NotAuthenticated as exc:
                     _note(name, "unauthenticated")
-                    self._signed_out()
+                    async with self:
+                        self._signed_out()
                     yield [rx.toast.warning(str(exc)), _login_redirect(self)]
                     return
                 except Exception:
@@ -186,17 +198,23 @@ def guarded(perm: Perm | str, *, opens_page: bool = False) -> Callable[[Callable
                     _note(name, "error")
                     yield rx.toast.error("The server could not check your session. Try again in a moment.")
                     return
-                if not actor.can(needed):
-                    _note(name, "denied")
-                    message = "You do not have permission to do this."
+                allowed = actor.can(needed)
+                message = "" if allowed else "You do not have permission to do this."
+                async with self:
                     self._show_officer(actor)
                     if opens_page:
                         self.access_error = message
+                if not allowed:
+                    _note(name, "denied")
                     yield rx.toast.error(message)
                     return
-                self._show_officer(actor)
-                if opens_page:
-                    self.access_error = ""
+            try:
+                signature.bind(self, *args, **kwargs)
+            except TypeError:
+                _note(name, "invalid")
+                log.info("%s: refused a call with arguments that do not fit", name)
+                yield rx.toast.error(INVALID)
+                return
             _note(name, "allowed")
             token = _current_actor.set(actor)
             try:
@@ -210,7 +228,8 @@ def guarded(perm: Perm | str, *, opens_page: bool = False) -> Callable[[Callable
             except NotAllowed as exc:
                 yield rx.toast.error(str(exc))
             except NotAuthenticated as exc:
-                self._signed_out()
+                async with self:
+                    self._signed_out()
                 yield [rx.toast.warning(str(exc)), _login_redirect(self)]
             except DomainError as exc:
                 yield rx.toast.error(str(exc))
@@ -224,6 +243,8 @@ def guarded(perm: Perm | str, *, opens_page: bool = False) -> Callable[[Callable
                     _current_actor.set(None)
 
         handler.__permission__ = perm  # type: ignore[attr-defined]
+        if background:
+            return rx.event(background=True)(handler)
         return handler
 
     return decorate

@@ -85,16 +85,15 @@ def landing_page(actor, next_path: str) -> str:
 
 
 def _origin_ok(request: Request) -> bool:
-    """Refuse cross-site form posts: the Origin (or Referer) must be the dashboard itself."""
+    """Refuse cross-site form posts: the Origin (or Referer) must be the configured dashboard origin
+    (``DASHBOARD_ALLOWED_ORIGIN``). Never the request's own Host: a client chooses that header, so an
+    Origin matching it proves nothing."""
     origin = request.headers.get("origin") or ""
     if not origin or origin == "null":
         referer = request.headers.get("referer") or ""
         parts = urlsplit(referer)
         origin = f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
-    allowed = {get_settings().allowed_origin.rstrip("/")}
-    own = f"{request.url.scheme}://{request.url.netloc}"
-    allowed.add(own)
-    return origin.rstrip("/") in allowed
+    return bool(origin) and origin.rstrip("/") == get_settings().allowed_origin.rstrip("/")
 
 
 def _redirect(path: str, request: Request | None = None, **params: str) -> RedirectResponse:

@@ -115,3 +115,11 @@ def test_in_development_the_redirect_names_the_dashboard_origin(fresh_engine, su
     finally:
         dashboard_db.set_engine(previous)
     assert response.headers["location"] == ORIGIN + "/support"
+
+
+def test_an_origin_matching_a_forged_host_is_refused(client, support_agent):
+    """Issue 12, finding 8: the Origin must be the configured origin, not whatever Host the client sent."""
+    response = client.post("/_auth/login", data={"email": support_agent.email, "password": PASSWORD},
+                           headers={"origin": "http://evil.example", "host": "evil.example"})
+    assert response.headers["location"].endswith("/login?error=origin")
+    assert "set-cookie" not in response.headers

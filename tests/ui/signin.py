@@ -157,16 +157,34 @@ def _handler_name(event: Any) -> str:
     return getattr(getattr(getattr(event, "handler", None), "fn", None), "__qualname__", "")
 
 
-def downloads(events: list[Any]) -> list[tuple[str, bytes]]:
-    """(filename, content) of every ``rx.download`` among ``events``."""
+def call(state: Any, name: str, *args: Any) -> Any:
+    """The call of handler ``name`` on ``state`` for ``run_handler``: a background handler cannot be
+    called through the instance (Reflex refuses chaining), so this goes through its function."""
+    return type(state).event_handlers[name].fn(state, *args)
+
+
+def downloads(events: list[Any], state: Any = None) -> list[tuple[str, bytes]]:
+    """(filename, content) of every ``rx.download`` among ``events``: a data URL is decoded; a
+    ``/_download/<token>`` URL is fetched from the plain-HTTP app with ``state``'s session cookie."""
     import base64
     import json
+    import re
 
     found = []
     for event in events:
         if _handler_name(event) == "_download":
             args = {name._js_expr: json.loads(str(value)) for name, value in event.args}
             url = args["url"]
+            if url.startswith("/_download/"):
+                from dashboard.core.session_cookie import token_from_cookie_header
+                from tests.service.private_files_client import client
+
+                response = client(token_from_cookie_header(state.router.headers.cookie)).get(url)
+                assert response.status_code == 200, response.text
+                assert response.headers["cache-control"].startswith("no-store")
+                name = re.search(r'filename="([^"]+)"', response.headers["content-disposition"]).group(1)
+                found.append((name, response.content))
+                continue
             found.append((args.get("filename", ""), base64.b64decode(url.split("base64,", 1)[1])))
     return found
 

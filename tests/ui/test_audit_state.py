@@ -26,6 +26,7 @@ from dashboard.ui import screens as routes
 from dashboard.ui.list_state import ListState
 from tests.ui.signin import (
     SignedIn,
+    call,
     downloads,
     page_state,
     present_cookie,
@@ -303,9 +304,9 @@ def test_export_downloads_the_filtered_log_and_is_audited(app_db: Engine) -> Non
     load(state)
     run_handler(state.apply_filters(filters(action="staff.")))
 
-    events = run_handler(state.export_csv())
+    events = run_handler(call(state, "export_csv"))
 
-    [(filename, content)] = downloads(events)
+    [(filename, content)] = downloads(events, state)
     assert filename.startswith("audit-log-") and filename.endswith(".csv")
     rows = list(csv.DictReader(io.StringIO(content.decode("utf-8"))))
     assert [r["action"] for r in rows] == ["staff.role_changed", "staff.created"]
@@ -319,7 +320,7 @@ def test_verify_chain_reports_an_intact_chain(app_db: Engine) -> None:
     state, _ = audit_page_state(app_db)
     load(state)
 
-    events = run_handler(state.verify_chain())
+    events = run_handler(call(state, "verify_chain"))
 
     assert state.verify_ok == "yes" and state.verifying is False
     assert state.verify_message.startswith("Chain intact: 4 entries checked")
@@ -335,7 +336,7 @@ def test_verify_chain_names_the_first_altered_entry(app_db: Engine) -> None:
     state, _ = audit_page_state(app_db)
     load(state)
 
-    events = run_handler(state.verify_chain())
+    events = run_handler(call(state, "verify_chain"))
 
     assert state.verify_ok == "no"
     assert f"Chain BROKEN at seq {seq}" in state.verify_message and "altered" in state.verify_message
@@ -349,7 +350,7 @@ def test_only_one_verification_runs_at_a_time(app_db: Engine) -> None:
 
     assert audit_state._verify_lock.acquire(blocking=False)
     try:
-        events = run_handler(state.verify_chain())
+        events = run_handler(call(state, "verify_chain"))
     finally:
         audit_state._verify_lock.release()
 
@@ -376,8 +377,8 @@ def _every_handler_call() -> dict[str, Callable[[AuditState], Any]]:
         "open_item": lambda s: s.open_item("1"),
         "close_item": lambda s: s.close_item(),
         "set_detail_open": lambda s: s.set_detail_open(False),
-        "verify_chain": lambda s: s.verify_chain(),
-        "export_csv": lambda s: s.export_csv(),
+        "verify_chain": lambda s: call(s, "verify_chain"),
+        "export_csv": lambda s: call(s, "export_csv"),
     }
 
 
@@ -393,8 +394,8 @@ def test_compliance_may_read_verify_and_export(app_db: Engine, decisions) -> Non
     write_log(app_db)
     state, _ = audit_page_state(app_db, "COMPLIANCE")
 
-    for name, call in _every_handler_call().items():
-        run_handler(call(state))
+    for name, handler_call in _every_handler_call().items():
+        run_handler(handler_call(state))
         assert decisions[-1] == (_decided(name), "allowed"), name
     assert len(logged(app_db, "audit.export")) == 1
 
@@ -404,8 +405,8 @@ def test_every_handler_is_denied_to_other_roles(app_db: Engine, decisions, role:
     write_log(app_db)
     state, _ = audit_page_state(app_db, role)
 
-    for name, call in _every_handler_call().items():
-        events = run_handler(call(state))
+    for name, handler_call in _every_handler_call().items():
+        events = run_handler(handler_call(state))
         assert decisions[-1] == (_decided(name), "denied"), name
         assert toasted(events, "You do not have permission to do this.", "error"), name
         assert downloads(events) == []
@@ -420,8 +421,8 @@ def test_without_a_session_every_handler_sends_to_sign_in(app_db: Engine, decisi
     state = page_state(AuditState)
     present_cookie(state, None, path=routes.AUDIT)
 
-    for name, call in _every_handler_call().items():
-        events = run_handler(call(state))
+    for name, handler_call in _every_handler_call().items():
+        events = run_handler(handler_call(state))
         assert decisions[-1] == (_decided(name), "unauthenticated"), name
         assert redirected_to(events) == [f"{routes.LOGIN}?next={routes.AUDIT}"], name
     assert state.rows == [] and logged(app_db, "audit.export") == []
@@ -446,5 +447,32 @@ def test_the_chain_card_shows_the_last_checkpoint_and_whether_it_still_matches(a
     load(state)
     assert state.chain["checkpoint_state"] == "broken"
     assert "Does NOT match the log" in state.chain["checkpoint_note"] and "removed" in state.chain["checkpoint_note"]
-    run_handler(state.verify_chain())
+    run_handler(call(state, "verify_chain"))
     assert state.verify_ok == "no" and "removed from the end" in state.verify_message
+
+
+# --- issue 12 ------------------------------------------------------------------------------------------
+def test_a_call_with_arguments_that_do_not_fit_is_refused_plainly(app_db: Engine, decisions) -> None:
+    """Finding 8: an allowed handler called with an extra argument or an unknown keyword answers "That
+    request is not valid." (no TypeError, nothing run)."""
+    state, _ = audit_page_state(app_db)
+    load(state)
+    for args, kwargs in (((False, "extra"), {}), ((), {"junk": 1}), ((1, 2, 3), {"value": 4})):
+        events = run_handler(type(state).event_handlers["set_detail_open"].fn(state, *args, **kwargs))
+        assert toasted(events, "That request is not valid.", "error")
+        assert decisions[-1] == ("AuditState.set_detail_open", "invalid")
+
+
+def test_the_long_actions_are_background_events() -> None:
+    """Finding 7: verification and export do not hold the tab's state lock while they work."""
+    assert AuditState.event_handlers["verify_chain"].is_background
+    assert AuditState.event_handlers["export_csv"].is_background
+
+
+def test_the_export_is_fetched_over_http_not_pushed_through_the_websocket(app_db: Engine) -> None:
+    write_log(app_db)
+    state, _ = audit_page_state(app_db)
+    load(state)
+    [event] = [e for e in run_handler(call(state, "export_csv")) if "_download" in str(getattr(e, "handler", ""))
+               or getattr(getattr(getattr(e, "handler", None), "fn", None), "__qualname__", "") == "_download"]
+    assert "/_download/" in str(event.args) and "base64" not in str(event.args)

@@ -150,14 +150,14 @@ def test_junk_ids_and_searches_are_refused_without_an_exception(app_engine: Engi
 def test_exports_are_csv_downloads_and_audited(app_engine: Engine, book) -> None:
     state = _state(app_engine)
     run_handler(state.load_portfolios())
-    files = downloads(run_handler(state.export_chart("aum")))
+    files = downloads(run_handler(state.export_chart("aum")), state)
     assert len(files) == 1 and files[0][0].startswith("portfolios-aum-")
     rows = list(csv.DictReader(io.StringIO(files[0][1].decode())))
     assert len(rows) == 200 and set(rows[0]) >= {"date", "aum_usd", "crypto_usd", "portfolios"}
     events = run_handler(state.export_chart("client_value"))
     assert toasted(events, "Open a client first.") and downloads(events) == []
     run_handler(state.open_client(book[0].portfolio_id))
-    files = downloads(run_handler(state.export_chart("client_value")))
+    files = downloads(run_handler(state.export_chart("client_value")), state)
     text = files[0][1].decode()
     assert text.count(",,") >= 3  # the gap days are empty cells, not invented values
     events = run_handler(state.export_chart("nope"))

@@ -49,3 +49,32 @@ def test_every_private_file_route_refuses_a_missing_session_with_the_private_hea
     assert response.headers["cache-control"] == "no-store, private"
     assert response.headers["x-content-type-options"] == "nosniff"
     assert "sandbox" in response.headers["content-security-policy"]
+
+
+def test_every_backend_response_carries_the_frame_and_content_policies() -> None:
+    """Issue 12, finding 8: pages (mounted inside the auth app, as Reflex does) and the app's own routes
+    send a CSP with frame-ancestors 'none' and X-Frame-Options DENY; private files keep their own CSP."""
+    import warnings
+
+    from starlette.responses import HTMLResponse
+
+    from dashboard.web.app import build_auth_app
+    from dashboard.web.private_files import SANDBOX_CSP, _plain
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
+
+    async def page(scope, receive, send):
+        await HTMLResponse("<html>page</html>")(scope, receive, send)
+
+    app = build_auth_app()
+    app.mount("", page)  # what Reflex does with its backend (and, in production, the built pages)
+    client = TestClient(app)
+    for path in ("/", "/transactions", "/healthz"):
+        response = client.get(path)
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"], path
+        assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["x-content-type-options"] == "nosniff"
+    assert client.get("/_download/" + "A" * 43).headers["content-security-policy"] == SANDBOX_CSP
+    assert _plain(404, "x").headers["content-security-policy"] == SANDBOX_CSP
