@@ -5,6 +5,8 @@ Ports: ``reflex run`` (dev) serves the frontend on 3000 and the backend on 8000;
 ``reflex run --env prod`` serves both on one port (3000, or ``--frontend-port N``).
 """
 
+import os
+
 import reflex as rx
 from reflex.plugins import SitemapPlugin
 
@@ -23,6 +25,12 @@ config = rx.Config(
     # credentials). Set DASHBOARD_ALLOWED_ORIGIN to the URL people open, e.g. https://backoffice.example.
     cors_allowed_origins=[_settings.allowed_origin],
     default_color_mode="light",
+    # Tab state lives in memory (one backend process), or in Redis when REFLEX_REDIS_URL is set (several
+    # workers/hosts; keep that Redis private): never in pickle files under .states/ on disk.
+    state_manager_mode="redis" if os.environ.get("REFLEX_REDIS_URL") else "memory",
+    # A signed-in tab's state is kept as long as its session may stay idle: past that the session has
+    # ended and the state would be cleared on its next event anyway. Anonymous tabs: 60 s (ui/session_guard.py).
+    redis_token_expiration=_settings.session_idle_minutes * 60,
     plugins=[
         rx.plugins.RadixThemesPlugin(
             theme=rx.theme(

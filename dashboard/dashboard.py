@@ -12,7 +12,7 @@ from typing import Any
 
 import reflex as rx
 
-from dashboard.ui import screens
+from dashboard.ui import screens, session_guard
 from dashboard.web.app import build_auth_app
 
 FAVICON = "favicon.svg"  # in assets/
@@ -42,3 +42,6 @@ for _screen in screens.ALL_SCREENS:
         image=FAVICON,
         on_load=resolve(_screen.on_load),
     )
+
+# Tab state bound to the sign-in that loaded it; anonymous tabs kept short and few (ui/session_guard.py).
+session_guard.install(app)

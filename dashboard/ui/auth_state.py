@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import hashlib
 import inspect
 import logging
 from collections.abc import Callable
@@ -89,6 +90,9 @@ class AuthState(rx.State):
     officer_role_label: str = ""
     officer_permissions: list[str] = []
     access_error: str = ""
+    # Which sign-in this tab's page states were loaded under: a hash of the session row's id (never
+    # the token), backend-only. Empty: no session, so every page state holds only its defaults.
+    _session_key: str = ""
 
     async def _resolve_actor(self) -> Actor:
         from dashboard.auth.sessions import resolve_session
@@ -137,10 +141,45 @@ class AuthState(rx.State):
             setattr(self, into, failure)
         return False, None
 
+    def _auth_root(self) -> AuthState:
+        state: Any = self
+        while type(state) is not AuthState:
+            state = state.parent_state
+        return state
+
+    async def _bind_session(self, actor: Actor | None) -> bool:
+        """Bind this tab to the session presented now (None: no valid session). When it is not the
+        session that loaded the page states, every page state of the tab (this one, its siblings,
+        their backend vars) goes back to its defaults first. True when something was cleared."""
+        key = session_key(actor)
+        auth = self._auth_root()
+        if auth._session_key == key and key:
+            return False
+        for state_cls in _page_state_classes():  # loaded, so a lazily loading manager clears them too
+            await auth.get_state(state_cls)
+        auth.reset()
+        auth._session_key = key
+        return True
+
     def _signed_out(self) -> None:
         self.signed_in = False
         self.officer_email = self.officer_name = self.officer_role = self.officer_role_label = ""
         self.officer_permissions = []
+
+
+def session_key(actor: Actor | None) -> str:
+    if actor is None or actor.session_id is None:
+        return ""
+    return hashlib.sha256(b"tab-session:" + str(actor.session_id).encode()).hexdigest()[:32]
+
+
+def _page_state_classes() -> list[type[rx.State]]:
+    found, todo = [], list(AuthState.get_substates())
+    while todo:
+        state_cls = todo.pop()
+        found.append(state_cls)
+        todo.extend(state_cls.get_substates())
+    return found
 
 
 def _login_redirect(state: AuthState) -> rx.event.EventSpec:
@@ -190,7 +229,7 @@ def guarded(perm: Perm | str, *, opens_page: bool = False,
                 except NotAuthenticated as exc:
                     _note(name, "unauthenticated")
                     async with self:
-                        self._signed_out()
+                        await self._bind_session(None)
                     yield [rx.toast.warning(str(exc)), _login_redirect(self)]
                     return
                 except Exception:
@@ -201,6 +240,7 @@ def guarded(perm: Perm | str, *, opens_page: bool = False,
                 allowed = actor.can(needed)
                 message = "" if allowed else "You do not have permission to do this."
                 async with self:
+                    await self._bind_session(actor)
                     self._show_officer(actor)
                     if opens_page:
                         self.access_error = message
@@ -229,7 +269,7 @@ def guarded(perm: Perm | str, *, opens_page: bool = False,
                 yield rx.toast.error(str(exc))
             except NotAuthenticated as exc:
                 async with self:
-                    self._signed_out()
+                    await self._bind_session(None)
                 yield [rx.toast.warning(str(exc)), _login_redirect(self)]
             except DomainError as exc:
                 yield rx.toast.error(str(exc))
