@@ -142,7 +142,7 @@ class AuthState(rx.State):
         return False, None
 
     def _auth_root(self) -> AuthState:
-        state: Any = self
+        state: Any = unproxied(self)
         while type(state) is not AuthState:
             state = state.parent_state
         return state
@@ -165,6 +165,13 @@ class AuthState(rx.State):
         self.signed_in = False
         self.officer_email = self.officer_name = self.officer_role = self.officer_role_label = ""
         self.officer_permissions = []
+
+
+def unproxied(state: Any) -> Any:
+    """The state itself: a background event's handler gets it wrapped in Reflex's ``StateProxy``."""
+    from reflex.istate.proxy import StateProxy
+
+    return state.__wrapped__ if isinstance(state, StateProxy) else state
 
 
 def session_key(actor: Actor | None) -> str:
@@ -217,7 +224,7 @@ def guarded(perm: Perm | str, *, opens_page: bool = False,
         @functools.wraps(fn)
         async def handler(self: AuthState, *args: Any, **kwargs: Any):
             actor: Actor | None = None
-            needed = permission_of(type(self), handler)
+            needed = permission_of(type(unproxied(self)), handler)
             if needed is None:  # a shared handler on a state that declares no screen: refuse
                 log.error("%s.%s: no screen permission declared", type(self).__name__, fn.__name__)
                 _note(name, "error")

@@ -75,13 +75,14 @@ def test_admin_with_a_wrong_code_is_not_signed_in(page: Page) -> None:
     expect(page).to_have_url(re.compile(r"/login"))
 
 
-def test_a_customer_is_refused(page: Page) -> None:
+def test_a_customer_with_the_right_password_gets_the_unknown_email_answer(page: Page) -> None:
+    """Issue 12, finding 3: the sign-in page says nothing about customer accounts."""
     page.goto(routes.LOGIN)
     page.locator("#email").fill(email_for("CUSTOMER"))
     page.locator("#password").fill(PASSWORD)
     page.locator("#sign-in").click()
 
-    expect(page.get_by_role("alert")).to_contain_text(auth.NOT_BACK_OFFICE)
+    expect(page.get_by_role("alert")).to_contain_text(auth.BAD_CREDENTIALS)
     assert [c for c in page.context.cookies() if c["name"] == "bo_session"] == []
     page.screenshot(path=str(ARTIFACTS / "login-refused.png"), full_page=True)
 
