@@ -34,6 +34,7 @@ WHY_BALANCE = "Insufficient balance"
 WHY_READ_ONLY = "Read-only: administrators see every group but do not act on requests."
 WHY_NOT_OFFICER = "Only a current owner or treasurer of this group can act on it."
 WHY_PAYOUT_IN_FLIGHT = "The provider has not confirmed the last attempt yet."
+WHY_LAST_FAILED = "The last payout attempt failed: use Retry payout to send it again."
 
 TIMELINE_LABELS = {"APPROVED": "Quorum reached: approved", "DECLINED": "Declined", "PAID": "Paid out",
                    "PENDING": "Back to pending"}
