@@ -13,6 +13,7 @@ from typing import Any
 import reflex as rx
 
 from dashboard.ui import screens, session_guard
+from dashboard.ui.exception_handlers import backend_exception_handler, frontend_exception_handler
 from dashboard.web.app import build_auth_app
 
 FAVICON = "favicon.svg"  # in assets/
@@ -22,6 +23,9 @@ app = rx.App(
     html_lang="en",
     head_components=[rx.el.link(rel="icon", href="/" + FAVICON, type="image/svg+xml")],
     api_transformer=build_auth_app(),
+    # junk sent to Reflex's own handlers (setvar, handle_frontend_exception) is one log line, no traceback
+    frontend_exception_handler=frontend_exception_handler,
+    backend_exception_handler=backend_exception_handler,
 )
 
 

@@ -80,7 +80,10 @@ def check_limit(limit: Any, maximum: int = MAX_PAGE_SIZE) -> int:
 
 
 def like_pattern(text: str) -> str:
-    """``%text%`` for ILIKE with the wildcard characters of ``text`` escaped."""
+    """``%text%`` for ILIKE with the wildcard characters of ``text`` escaped. Control characters are refused
+    here too (a NUL byte would reach PostgreSQL as a DataError), whichever path the text came by."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise InvalidInput("Search: control characters are not allowed.")
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 

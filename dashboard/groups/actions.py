@@ -13,7 +13,10 @@ one and each sees the previous one's result, and checks on that row, after ``@re
 - a payout re-checks quorum, expiry and the *available* balance (balance minus payouts still in
   flight) under the group's balance-row lock, upserts the one ``payout`` row
   (``uq_payout_withdrawal_id``) and calls the provider with a reference stable per attempt; the
-  outcome is written by ``effects.apply_result`` (a FAILED outcome is committed, not raised).
+  outcome is written by ``effects.apply_result`` (a FAILED outcome is committed, not raised);
+- each provider call is a ``payout_attempt`` row, at most one in flight per withdrawal (a partial unique
+  index); after a FAILED attempt "Pay" is refused: only ``retry_payout``, naming the failed attempt the
+  officer saw, calls the provider again (issue 12, finding 8: 30 clicks made 23 provider calls).
 
 Each decision carries the status the officer saw (``expected_status``, the stored status, not the
 displayed EXPIRED): when the locked row has another one now, it is refused (``Conflict``), so a tab that
@@ -34,7 +37,7 @@ from sqlmodel import Session
 
 from dashboard.core.actor import Actor
 from dashboard.core.decisions import check_seen, parse_expected
-from dashboard.core.errors import Conflict, NotAllowed
+from dashboard.core.errors import Conflict, InvalidInput, NotAllowed
 from dashboard.core.permissions import Perm, requires
 from dashboard.groups import effects
 from dashboard.groups.access import acting_request, counting_approvals
@@ -44,6 +47,7 @@ from dashboard.groups.payouts import PENDING, SUCCESS, PayoutProvider, default_p
 from dashboard.groups.rules import (
     WHY_APPROVED_ALREADY,
     WHY_BALANCE,
+    WHY_LAST_FAILED,
     WHY_PAYOUT_IN_FLIGHT,
     WHY_QUORUM,
     WHY_REQUESTER,
@@ -126,7 +130,21 @@ def decline(session: Session, *, actor: Actor, request_id: Any, reason: Any, exp
 @requires(Perm.GROUPS_APPROVE)
 def execute_payout(session: Session, *, actor: Actor, request_id: Any,
                    provider: PayoutProvider | None = None, expected_status: Any = None) -> PayoutOutcome:
-    """Pay an APPROVED request once. A FAILED outcome is committed (recovery row), not raised."""
+    """Pay an APPROVED request once. A FAILED outcome is committed (recovery row), not raised; after it,
+    "Pay" is refused and only ``retry_payout`` calls the provider again."""
+    return _pay(session, actor, request_id, provider, expected_status, retry_of=None)
+
+
+@requires(Perm.GROUPS_APPROVE)
+def retry_payout(session: Session, *, actor: Actor, request_id: Any, expected_attempt: Any,
+                 provider: PayoutProvider | None = None, expected_status: Any = None) -> PayoutOutcome:
+    """Send a FAILED payout again: the officer names the failed attempt they saw (``expected_attempt``),
+    so thirty clicks on one failure make one new attempt, and a retry already made is refused."""
+    return _pay(session, actor, request_id, provider, expected_status, retry_of=parse_attempt(expected_attempt))
+
+
+def _pay(session: Session, actor: Actor, request_id: Any, provider: PayoutProvider | None, expected_status: Any,
+         *, retry_of: int | None) -> PayoutOutcome:
     provider = provider or default_provider()
     row = _acting(session, actor, request_id, expected_status)
     now = utcnow()
@@ -150,10 +168,7 @@ def execute_payout(session: Session, *, actor: Actor, request_id: Any,
                        f"{naira(row.amount_kobo)}.")
     existing = session.execute(sa.text("SELECT * FROM payout WHERE withdrawal_id = :w FOR UPDATE"),
                                {"w": row.id}).first()
-    if existing is not None and existing.status == SUCCESS:
-        raise Conflict("This request has already been paid.")
-    if existing is not None and existing.status == PENDING and existing.provider_reference:
-        raise Conflict(WHY_PAYOUT_IN_FLIGHT)
+    check_attempt(existing, retry_of)
     if existing is None:
         payout_id, attempt = uuid.uuid4(), 1
         session.execute(
@@ -169,10 +184,38 @@ def execute_payout(session: Session, *, actor: Actor, request_id: Any,
         session.execute(sa.text("UPDATE payout SET status = 'PENDING', attempts = :n, executed_by = :u, "
                                 "updated_at = :now WHERE id = :id"),
                         {"n": attempt, "u": actor.user_id, "now": now, "id": payout_id})
-        if existing.status != PENDING:
-            record_status_change(session, entity_type=ReviewableEntity.PAYOUT, entity_id=payout_id,
-                                 from_status=existing.status, to_status=PENDING, actor=actor, reason="Retried")
-    result = provider.send(reference=f"WDR-{row.id}-{attempt}", amount_kobo=int(row.amount_kobo),
+        record_status_change(session, entity_type=ReviewableEntity.PAYOUT, entity_id=payout_id,
+                             from_status=existing.status, to_status=PENDING, actor=actor, reason="Retried")
+    reference = f"WDR-{row.id}-{attempt}"
+    effects.start_attempt(session, actor=actor, row=row, payout_id=payout_id, attempt=attempt, reference=reference,
+                          retry=retry_of is not None)
+    result = provider.send(reference=reference, amount_kobo=int(row.amount_kobo),
                            beneficiary=dict(row.beneficiary or {}))
     return effects.apply_result(session, actor=actor, row=row, payout_id=payout_id, result=result,
                                 account_id=account_id, attempt=attempt)
+
+
+def parse_attempt(value: Any) -> int:
+    """The failed attempt's number the officer saw, as untrusted input."""
+    if isinstance(value, str) and value.isdigit() and len(value) <= 6:
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 999_999:
+        raise InvalidInput("Which failed attempt to retry could not be read. Reopen the request.")
+    return value
+
+
+def check_attempt(existing: Any, retry_of: int | None) -> None:
+    """"Pay" starts the first attempt only; "Retry payout" only the one after the failed attempt it names."""
+    if existing is not None and existing.status == SUCCESS:
+        raise Conflict("This request has already been paid.")
+    if existing is not None and existing.status == PENDING:
+        raise Conflict(WHY_PAYOUT_IN_FLIGHT)
+    if retry_of is None:
+        if existing is not None:  # FAILED
+            raise Conflict(f"{WHY_LAST_FAILED} Nothing was sent again.")
+        return
+    if existing is None:
+        raise Conflict("There is no failed payout to retry: use Pay out.")
+    if int(existing.attempts) != retry_of:
+        raise Conflict(f"This payout was retried meanwhile (attempt {int(existing.attempts)} now). "
+                       "Reopen the request to see how it ended.")

@@ -2,6 +2,7 @@
 
 - ``record``: the audit entry and the outbox event (every change writes both).
 - ``set_status``: the request's conditional status UPDATE and its status-history row.
+- ``start_attempt``: the ``payout_attempt`` row of a provider call, in flight until settled.
 - ``apply_result``: a payout provider's answer. **DEBIT only on success**: the ledger DEBIT (reference
   ``PAYOUT-<withdrawal id>``; a partial unique index allows one DEBIT per withdrawal), the payout
   SUCCESS and the request PAID together. FAILED: the payout FAILED and a ``payout_recovery`` row, the
@@ -71,6 +72,23 @@ def group_account(session: Session, group_id: uuid.UUID) -> uuid.UUID:
     return account
 
 
+def start_attempt(session: Session, *, actor: Actor, row: Any, payout_id: uuid.UUID, attempt: int, reference: str,
+                  retry: bool) -> None:
+    """The provider call about to be made, in flight until its answer (or webhook) settles it. The partial
+    unique index ``uq_payout_attempt_one_in_flight`` refuses a second one for the same withdrawal."""
+    session.execute(
+        sa.text("INSERT INTO payout_attempt (id, payout_id, withdrawal_id, attempt, kind, reference, status, "
+                "started_by, created_at) VALUES (:id, :p, :w, :n, :k, :r, 'PENDING', :u, clock_timestamp())"),
+        {"id": uuid.uuid4(), "p": payout_id, "w": row.id, "n": attempt, "k": "RETRY" if retry else "PAY",
+         "r": reference, "u": actor.user_id})
+
+
+def _settle_attempt(session: Session, payout_id: uuid.UUID, status: str, error: str | None = None) -> None:
+    session.execute(sa.text("UPDATE payout_attempt SET status = :s, error = :e, finished_at = clock_timestamp() "
+                            "WHERE payout_id = :p AND status = 'PENDING'"),
+                    {"s": status, "e": error, "p": payout_id})
+
+
 def apply_result(session: Session, *, actor: Actor, row: Any, payout_id: uuid.UUID, result: ProviderResult,
                  account_id: uuid.UUID, attempt: int) -> PayoutOutcome:
     if result.status == SUCCESS:
@@ -105,6 +123,7 @@ def succeed(session: Session, *, actor: Actor, row: Any, payout_id: uuid.UUID, p
     session.execute(sa.text("UPDATE payout SET status = 'SUCCESS', provider_reference = :r, "
                             "provider_payload = CAST(:p AS jsonb), updated_at = :now WHERE id = :id"),
                     {"r": provider_reference, "p": as_json(payload), "now": now, "id": payout_id})
+    _settle_attempt(session, payout_id, SUCCESS)
     session.execute(sa.text("UPDATE payout_recovery SET resolved_at = :now WHERE withdrawal_id = :w "
                             "AND resolved_at IS NULL"), {"now": now, "w": row.id})
     record_status_change(session, entity_type=ReviewableEntity.PAYOUT, entity_id=payout_id, from_status=PENDING,
@@ -122,6 +141,7 @@ def fail(session: Session, *, actor: Actor, row: Any, payout_id: uuid.UUID, erro
     session.execute(sa.text("UPDATE payout SET status = 'FAILED', provider_payload = CAST(:p AS jsonb), "
                             "updated_at = :now WHERE id = :id"),
                     {"p": as_json(payload), "now": now, "id": payout_id})
+    _settle_attempt(session, payout_id, FAILED, error[:1000])
     session.execute(
         sa.text("INSERT INTO payout_recovery (id, withdrawal_id, payout_id, attempted_payload, error_message, "
                 "created_at) VALUES (:id, :w, :p, CAST(:pl AS jsonb), :e, :now)"),

@@ -29,7 +29,7 @@ from dashboard.groups.access import (
     visible_request,
 )
 from dashboard.groups.balances import available_kobo, group_balance
-from dashboard.groups.payouts import PENDING, SUCCESS
+from dashboard.groups.payouts import FAILED, PENDING, SUCCESS
 from dashboard.groups.rules import (
     LEDGER_ROWS,
     MAX_PAGE,
@@ -39,6 +39,7 @@ from dashboard.groups.rules import (
     WHY_BALANCE,
     WHY_EXPIRED,
     WHY_NOT_OFFICER,
+    WHY_LAST_FAILED,
     WHY_PAYOUT_IN_FLIGHT,
     WHY_QUORUM,
     WHY_READ_ONLY,
@@ -268,7 +269,7 @@ def _recoveries(session: Session, request_id: Any) -> list[dict[str, str]]:
 def _actions(session: Session, actor: Actor, row: Any, approvals: int, balance: int, now: datetime) -> dict[str, str]:
     """Which buttons the actor may use on this request, and why not (the actions check the same)."""
     acts = {"can_approve": "", "why_approve": "", "can_decline": "", "why_decline": "", "can_pay": "",
-            "why_pay": ""}
+            "why_pay": "", "can_retry": "", "retry_attempt": ""}
     if sees_all(actor) or not actor.can(Perm.GROUPS_APPROVE):
         acts["why_approve"] = acts["why_decline"] = acts["why_pay"] = WHY_READ_ONLY
         return acts
@@ -278,7 +279,9 @@ def _actions(session: Session, actor: Actor, row: Any, approvals: int, balance: 
     expired = is_expired(row.expires_at, now)
     mine = session.execute(sa.text("SELECT 1 FROM approval WHERE withdrawal_id = :w AND approver_user_id = :u"),
                            {"w": row.id, "u": actor.user_id}).first() is not None
-    payout = session.execute(sa.text("SELECT status FROM payout WHERE withdrawal_id = :w"), {"w": row.id}).scalar()
+    last = session.execute(sa.text("SELECT status, attempts FROM payout WHERE withdrawal_id = :w"),
+                           {"w": row.id}).first()
+    payout = last.status if last else None
     # approve
     if row.status != WS.PENDING:
         acts["why_approve"] = why_already(row.status)
@@ -311,6 +314,8 @@ def _actions(session: Session, actor: Actor, row: Any, approvals: int, balance: 
         acts["why_pay"] = WHY_PAYOUT_IN_FLIGHT
     elif balance < int(row.amount_kobo):
         acts["why_pay"] = f"{WHY_BALANCE}: the group has {naira(balance)} available."
+    elif payout == FAILED:  # a new provider call needs the explicit retry, naming the failed attempt
+        acts["why_pay"], acts["can_retry"], acts["retry_attempt"] = WHY_LAST_FAILED, "yes", str(last.attempts)
     else:
         acts["can_pay"] = "yes"
     return acts

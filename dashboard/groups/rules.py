@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dashboard.core.errors import InvalidInput
-from dashboard.core.validate import parse_uuid
+from dashboard.core.validate import clean_text, parse_uuid
 from dashboard.models.enums import WithdrawalStatus
 
 MAX_PAGE = 100
@@ -34,6 +34,7 @@ WHY_BALANCE = "Insufficient balance"
 WHY_READ_ONLY = "Read-only: administrators see every group but do not act on requests."
 WHY_NOT_OFFICER = "Only a current owner or treasurer of this group can act on it."
 WHY_PAYOUT_IN_FLIGHT = "The provider has not confirmed the last attempt yet."
+WHY_LAST_FAILED = "The last payout attempt failed: use Retry payout to send it again."
 
 TIMELINE_LABELS = {"APPROVED": "Quorum reached: approved", "DECLINED": "Declined", "PAID": "Paid out",
                    "PENDING": "Back to pending"}
@@ -120,7 +121,7 @@ def parse_id(value: Any, what: str = "request") -> uuid.UUID:
 def parse_reason(value: Any) -> str:
     if not isinstance(value, str):
         raise InvalidInput("Give a reason for the decline.")
-    reason = " ".join(value.replace("\x00", "").split())
+    reason = " ".join(clean_text(value, "Reason", 100_000, multiline=True).split())  # NUL refused plainly
     if len(reason) < MIN_REASON:
         raise InvalidInput(f"Give a reason for the decline (at least {MIN_REASON} characters).")
     if len(reason) > MAX_REASON:

@@ -29,12 +29,12 @@ from dashboard.ui.screens import Screen
 SAVE_ERROR = "The action could not be saved (database error). Nothing was changed; try again."
 MAX_GROUPS_IN_FILTER = 500
 EMPTY_ACTIONS = {"can_approve": "", "why_approve": "", "can_decline": "", "why_decline": "", "can_pay": "",
-                 "why_pay": ""}
+                 "why_pay": "", "can_retry": "", "retry_attempt": ""}
 
 
 class GroupsState(ListState, DialogState, AuthState):
     screen: ClassVar[Screen] = screens.GROUPS_SCREEN
-    dialogs: ClassVar[tuple[str, ...]] = ("decline", "pay")
+    dialogs: ClassVar[tuple[str, ...]] = ("decline", "pay", "retry")
     dialog_perm: ClassVar[str] = Perm.GROUPS_APPROVE
     spec: ClassVar[ListSpec] = ListSpec(filter_keys=("status", "group"), item_param="request",
                                         item_noun="Requests", order_note=", newest first")
@@ -60,6 +60,10 @@ class GroupsState(ListState, DialogState, AuthState):
     @rx.var
     def pay_open(self) -> bool:
         return self.dialog == "pay"
+
+    @rx.var
+    def retry_open(self) -> bool:
+        return self.dialog == "retry"
 
     # --- the list -------------------------------------------------------------------------------------
     async def _fetch(self, after: str | None) -> Page:
@@ -153,8 +157,18 @@ class GroupsState(ListState, DialogState, AuthState):
 
     @guarded(Perm.GROUPS_APPROVE)
     async def confirm_pay(self):
+        async for update in self._pay(actions.execute_payout):
+            yield update
+
+    @guarded(Perm.GROUPS_APPROVE)
+    async def confirm_retry(self):
+        """The explicit retry of the failed attempt this view shows (never a second "Pay")."""
+        async for update in self._pay(actions.retry_payout, expected_attempt=self.actions.get("retry_attempt", "")):
+            yield update
+
+    async def _pay(self, fn: Any, **kwargs: Any):
         self.dialog_error = ""
-        outcome = await self._act(actions.execute_payout)
+        outcome = await self._act(fn, **kwargs)
         if outcome is None:
             return  # the reason is shown in the dialog
         self.dialog = ""

@@ -123,6 +123,9 @@ def _header() -> rx.Component:
                     _action("Decline", "x", a["can_decline"], a["why_decline"], G.ask("decline", ""), "red",
                             "groups-decline"),
                     _action("Pay out", "banknote", a["can_pay"], a["why_pay"], G.ask("pay", ""), "indigo", "groups-pay"),
+                    rx.cond(a["can_retry"] != "",
+                            _action("Retry payout", "rotate-ccw", a["can_retry"], "", G.ask("retry", ""), "orange",
+                                    "groups-retry")),
                     spacing="3", wrap="wrap",
                 ),
                 rx.vstack(
@@ -189,6 +192,13 @@ def _request_view() -> rx.Component:
                         "If the provider fails, nothing is debited and you can retry.",
             confirm_label="Pay out", on_confirm=G.confirm_pay, busy=G.busy, error=G.dialog_error, danger=False,
             test_id="groups-pay-dialog",
+        ),
+        confirm_dialog(
+            open=G.retry_open, on_open_change=G.dialog_changed, title="Retry the failed payout?",
+            description="The provider refused the last attempt and nothing was debited. A retry sends it once "
+                        "more; the group's ledger is debited only if it succeeds.",
+            confirm_label="Retry payout", on_confirm=G.confirm_retry, busy=G.busy, error=G.dialog_error,
+            danger=False, test_id="groups-retry-dialog",
         ),
         spacing="3", width="100%", align="stretch",
     )

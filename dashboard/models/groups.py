@@ -164,6 +164,35 @@ class Payout(Timestamped, table=True):
     executed_by: uuid.UUID | None = fk("users.id", nullable=True)
 
 
+class PayoutAttempt(Created, table=True):
+    """One call to the payout provider (issue 12, finding 8): who asked, with which reference, how it ended.
+
+    At most one attempt per withdrawal is in flight (``status = 'PENDING'``: sent, no answer or no
+    webhook yet): the partial unique index ``uq_payout_attempt_one_in_flight`` refuses a second one
+    whatever the code does. ``kind`` is PAY for the first attempt, RETRY for an explicit retry of a
+    FAILED one (a "Pay" click never calls the provider again after a failure).
+    """
+
+    __tablename__ = "payout_attempt"
+    __table_args__ = (
+        enum_check("status", PayoutStatus),
+        sa.CheckConstraint("kind IN ('PAY', 'RETRY')", name="kind_known"),
+        sa.UniqueConstraint("withdrawal_id", "attempt", name="uq_payout_attempt_withdrawal_id_attempt"),
+        sa.Index("uq_payout_attempt_one_in_flight", "withdrawal_id", unique=True,
+                 postgresql_where=sa.text("status = 'PENDING'")),
+    )
+
+    payout_id: uuid.UUID = fk("payout.id", index=True)
+    withdrawal_id: uuid.UUID = fk("withdrawal_request.id")
+    attempt: int = Field(nullable=False)
+    kind: str = text(8, nullable=False)
+    reference: str = Field(sa_type=sa.Text(), nullable=False, unique=True)
+    status: str = enum_col(PayoutStatus)
+    started_by: uuid.UUID | None = fk("users.id", nullable=True)
+    finished_at: datetime | None = ts()
+    error: str | None = text()
+
+
 class PayoutRecovery(Created, table=True):
     __tablename__ = "payout_recovery"
 

@@ -23,6 +23,7 @@ from sqlmodel import Session
 
 from dashboard.core.actor import Actor
 from dashboard.core.errors import InvalidInput, NotFound
+from dashboard.core.validate import clean_text
 from dashboard.core.listing import like_pattern
 from dashboard.core.permissions import Perm, requires
 from dashboard.portfolios.rules import (
@@ -328,7 +329,7 @@ def search_clients(session: Session, *, actor: Actor, query: Any, limit: int = S
     or user id it is; at most ``limit`` rows, by name."""
     if not isinstance(query, str):
         raise InvalidInput("Search: type a name or an e-mail address")
-    q = query.strip().lower()
+    q = clean_text(query, "Search", 10_000).lower()  # control characters (NUL) refused plainly
     if len(q) < 2:
         raise InvalidInput("Search: type at least 2 characters")
     if len(q) > 100:

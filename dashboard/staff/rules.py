@@ -14,6 +14,7 @@ from typing import Any
 from dashboard.auth.passwords import validate_new_password
 from dashboard.auth.rules import has_totp, normalise_email
 from dashboard.core.errors import InvalidInput
+from dashboard.core.validate import clean_text
 from dashboard.models import User
 from dashboard.models.enums import label
 
@@ -65,8 +66,9 @@ def search_term(value: object) -> str:
     if not isinstance(value, str):
         raise InvalidInput("The search must be text.")
     term = " ".join(value.split())
-    if len(term) > MAX_SEARCH_LENGTH or "\x00" in term:
+    if len(term) > MAX_SEARCH_LENGTH:
         raise InvalidInput(f"The search can have at most {MAX_SEARCH_LENGTH} characters.")
+    clean_text(term, "Search", MAX_SEARCH_LENGTH)  # control characters (NUL) refused plainly
     return term
 
 

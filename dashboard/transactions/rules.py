@@ -282,7 +282,7 @@ def clean_reason(value: Any, *, required: bool) -> str | None:
         return None
     if not isinstance(value, str):
         raise InvalidInput("The reason must be text.")
-    value = value.strip()
+    value = clean_text(value, "Reason", 100_000, multiline=True)  # control characters (NUL) refused plainly
     if required and len(value) < 3:
         raise InvalidInput("A reason is required to decline (at least 3 characters).")
     if len(value) > MAX_REASON:
@@ -295,7 +295,7 @@ def clean_note(value: Any) -> str | None:
         return None
     if not isinstance(value, str):
         raise InvalidInput("The note must be text.")
-    value = value.strip()
+    value = clean_text(value, "Note", 100_000, multiline=True)  # control characters (NUL) refused plainly
     if len(value) > MAX_NOTE:
         raise InvalidInput(f"The note is too long (at most {MAX_NOTE} characters).")
     return value or None

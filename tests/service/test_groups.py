@@ -301,7 +301,9 @@ def test_sandbox_failure_records_recovery_and_retry_debits_once(db: Session) -> 
     assert status_of(db, g["request"]) == "APPROVED" and debits(db, g["request"].id) == 0
     assert db.execute(sa.text("SELECT count(*) FROM payout_recovery WHERE withdrawal_id = :w AND resolved_at IS NULL"),
                       {"w": g["request"].id}).scalar() == 1
-    retried = actions.execute_payout(db, actor=g["actors"][2], request_id=str(g["request"].id))
+    with pytest.raises(Conflict, match="Retry payout"):  # "Pay" again does not call the provider
+        actions.execute_payout(db, actor=g["actors"][2], request_id=str(g["request"].id))
+    retried = actions.retry_payout(db, actor=g["actors"][2], request_id=str(g["request"].id), expected_attempt=1)
     assert retried.status == "SUCCESS"
     p = db.execute(sa.text("SELECT status, attempts FROM payout WHERE withdrawal_id = :w"), {"w": g["request"].id}).one()
     assert (p.status, p.attempts) == ("SUCCESS", 2)
@@ -349,7 +351,10 @@ def test_webhook_failure_records_recovery_and_allows_retry(db: Session) -> None:
     assert db.execute(sa.text("SELECT error_message FROM payout_recovery WHERE withdrawal_id = :w"),
                       {"w": g["request"].id}).scalar() == "Bank down"
     SANDBOX.pending_suffixes = ()
-    assert actions.execute_payout(db, actor=g["actors"][2], request_id=str(g["request"].id)).status == "SUCCESS"
+    view = queries.open_request(db, actor=g["actors"][2], request_id=str(g["request"].id))
+    assert (view.actions["can_pay"], view.actions["can_retry"], view.actions["retry_attempt"]) == ("", "yes", "1")
+    assert actions.retry_payout(db, actor=g["actors"][2], request_id=str(g["request"].id),
+                                expected_attempt=view.actions["retry_attempt"]).status == "SUCCESS"
     assert debits(db, g["request"].id) == 1
 
 
@@ -407,3 +412,60 @@ def test_twenty_parallel_approve_and_pay_attempts_pay_exactly_once(fresh_engine)
         assert s.execute(sa.text("SELECT count(*) FROM ledger_entry WHERE type = 'DEBIT'")).scalar() == 1
         assert s.execute(sa.text("SELECT balance_kobo FROM group_balances")).scalar() == 400_000
         assert s.execute(sa.text("SELECT count(*) FROM payout WHERE status = 'SUCCESS'")).scalar() == 1
+
+
+def test_thirty_pay_clicks_on_a_failing_payout_make_one_provider_call_and_retry_is_explicit(fresh_engine) -> None:
+    """Issue 12, finding 8: 30 clicks on "Pay" of a failed payout made 23 provider attempts."""
+    with Session(fresh_engine, expire_on_commit=False) as s:
+        g = setup_group(s, required=2, officers=4, balance=1_000_000, amount_kobo=300_000,
+                        beneficiary={"account_name": "Ada", "bank_name": "GTBank", "account_number": "0123450000"})
+        for a in g["actors"][1:3]:
+            actions.approve(s, actor=a, request_id=str(g["request"].id))
+        s.commit()
+        actors, rid = g["actors"], str(g["request"].id)
+    errors: list[BaseException] = []
+
+    def clicks(fn, **kwargs) -> list[str]:
+        barrier, outcomes = threading.Barrier(30), []
+
+        def click(i: int) -> None:
+            barrier.wait()
+            try:
+                with Session(fresh_engine) as s, s.begin():
+                    outcomes.append(fn(s, actor=actors[1 + i % 3], request_id=rid, **kwargs).status)
+            except Conflict:
+                outcomes.append("refused")
+            except BaseException as exc:  # pragma: no cover - shown in the assertion
+                errors.append(exc)
+
+        threads = [threading.Thread(target=click, args=(i,)) for i in range(30)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return outcomes
+
+    paid = clicks(actions.execute_payout)
+    assert errors == [] and SANDBOX.calls == 1
+    assert sorted(paid) == ["FAILED"] + ["refused"] * 29
+    retried = clicks(actions.retry_payout, expected_attempt=1)
+    assert errors == [] and SANDBOX.calls == 2
+    assert sorted(retried) == ["FAILED"] + ["refused"] * 29
+    with Session(fresh_engine) as s:
+        rows = s.execute(sa.text("SELECT attempt, kind, status FROM payout_attempt WHERE withdrawal_id = :w "
+                                 "ORDER BY attempt"), {"w": rid}).all()
+        assert [tuple(r) for r in rows] == [(1, "PAY", "FAILED"), (2, "RETRY", "FAILED")]
+        assert s.execute(sa.text("SELECT attempts FROM payout WHERE withdrawal_id = :w"), {"w": rid}).scalar() == 2
+        assert debits(s, rid) == 0
+
+
+def test_the_database_refuses_a_second_attempt_in_flight(db: Session) -> None:
+    g = approved(db, balance=1_000_000, amount_kobo=250_000,
+                 beneficiary={"account_name": "Ada", "bank_name": "GTBank", "account_number": "0123451111"})
+    assert actions.execute_payout(db, actor=g["actors"][1], request_id=str(g["request"].id)).status == "PENDING"
+    payout = db.execute(sa.text("SELECT id FROM payout WHERE withdrawal_id = :w"), {"w": g["request"].id}).scalar()
+    with pytest.raises(IntegrityError, match="uq_payout_attempt_one_in_flight"), db.begin_nested():
+        db.execute(sa.text("INSERT INTO payout_attempt (payout_id, withdrawal_id, attempt, kind, reference, status) "
+                           "VALUES (:p, :w, 2, 'RETRY', 'x-2', 'PENDING')"), {"p": payout, "w": g["request"].id})
+    with pytest.raises(InvalidInput):
+        actions.retry_payout(db, actor=g["actors"][1], request_id=str(g["request"].id), expected_attempt="one")

@@ -178,8 +178,10 @@ def test_payout_retries_keep_their_order(db: Session) -> None:
     for a in actors[1:3]:
         group_actions.approve(db, actor=a, request_id=str(wr.id))
     SANDBOX.fail_next = 3
-    for _ in range(3):  # all in the test's one transaction
-        assert group_actions.execute_payout(db, actor=actors[1], request_id=str(wr.id)).status == "FAILED"
+    assert group_actions.execute_payout(db, actor=actors[1], request_id=str(wr.id)).status == "FAILED"
+    for seen in (1, 2):  # all in the test's one transaction; a retry names the failed attempt it retries
+        assert group_actions.retry_payout(db, actor=actors[1], request_id=str(wr.id),
+                                          expected_attempt=seen).status == "FAILED"
     payout = db.execute(sa.select(m.Payout.id).where(m.Payout.withdrawal_id == wr.id)).scalar_one()
     assert _history(db, payout) == [(None, "PENDING"), ("PENDING", "FAILED"), ("FAILED", "PENDING"),
                                     ("PENDING", "FAILED"), ("FAILED", "PENDING"), ("PENDING", "FAILED")]

@@ -114,6 +114,27 @@ def test_two_officers_approve_then_pay_and_the_ledger_shows_the_debit(app_engine
         assert s.execute(sa.text("SELECT count(*) FROM ledger_entry WHERE type = 'DEBIT'")).scalar() == 1
 
 
+def test_after_a_failed_payout_pay_is_refused_and_retry_payout_sends_it_again(app_engine: Engine) -> None:
+    SANDBOX.reset()
+    g = add_group(app_engine)
+    for who in (1, 2):
+        state = as_user(app_engine, g["people"][who])
+        run_handler(state.load())
+        run_handler(state.open_item(g["request"]))
+        run_handler(state.approve_request())
+    SANDBOX.fail_next = 1
+    run_handler(state.ask("pay"))
+    assert toasted(run_handler(state.confirm_pay()), "The payout failed", "error")
+    assert (state.actions["can_pay"], state.actions["can_retry"]) == ("", "yes")
+    assert state.actions["why_pay"] == rules.WHY_LAST_FAILED
+    run_handler(state.confirm_pay())  # a stale second "Pay": refused, the provider is not called
+    assert "Retry payout" in state.dialog_error and SANDBOX.calls == 1
+    run_handler(state.ask("retry"))
+    assert state.retry_open
+    assert toasted(run_handler(state.confirm_retry()), "Paid", "success") and not state.retry_open
+    assert SANDBOX.calls == 2 and status(app_engine, g["request"]) == "PAID"
+
+
 def test_decline_needs_a_reason(app_engine: Engine) -> None:
     g = add_group(app_engine)
     state = as_user(app_engine, g["people"][2], query={"request": g["request"]})

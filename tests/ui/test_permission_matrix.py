@@ -68,7 +68,7 @@ EXPECTED_HANDLERS = {
         "open_item", "prev_page", "refresh", "set_detail_open", "set_filter", "verify_chain",
     },
     "GroupsState": {
-        "apply_filters", "approve_request", "ask", "clear_filters", "close_item", "confirm_pay",
+        "apply_filters", "approve_request", "ask", "clear_filters", "close_item", "confirm_pay", "confirm_retry",
         "dialog_changed", "first_page", "load", "next_page", "open_item", "prev_page", "refresh",
         "set_filter", "set_tab", "submit_decline",
     },
