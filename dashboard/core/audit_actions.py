@@ -28,6 +28,8 @@ class AuditAction(StrEnum):
     AUDIT_EXPORT = "audit.export"
     # KYC
     KYC_CLAIMED = "kyc.claimed"
+    KYC_CLAIM_RENEWED = "kyc.claim_renewed"
+    KYC_CLAIM_CAPPED = "kyc.claim_capped"
     KYC_RELEASED = "kyc.released"
     KYC_DOCUMENT_VIEWED = "kyc.document_viewed"
     KYC_DOCUMENT_APPROVED = "kyc.document_approved"

@@ -21,7 +21,9 @@ from dashboard.core.decisions import check_second_approver, check_seen, parse_ex
 from dashboard.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from dashboard.core.permissions import Perm, requires
 from dashboard.core.validate import clean_text
-from dashboard.kyc.queries import CaseView, _case_view, _claim_live, _email_of, _now, _review_settings
+from dashboard.kyc.queries import (
+    CaseView, _case_view, _claim_cap_hours, _claim_live, _email_of, _now, _review_settings,
+)
 from dashboard.kyc.rules import (
     AGGREGATE, HIGH_RISK, MAX_DOC_REASON, MAX_MESSAGE, MAX_NOTE, OPEN, REASONS, RETRY, USER_STATUS,
     V, parse_id,
@@ -67,16 +69,22 @@ def _set_user_status(session: Session, user_id: uuid.UUID, status: str, **values
     return before
 
 
+def _end_claim(session: Session, row: KycVerification, now: datetime) -> None:
+    """Nobody holds the case any more (a decision, a release, the claim cap)."""
+    row.claimed_by_id = None
+    row.claimed_until = None
+    row.claimed_since = None
+    row.updated_at = now
+    session.add(row)
+
+
 def _move_case(session: Session, row: KycVerification, status: str, now: datetime, **values: Any) -> str:
     """Set the case's status (and ``values``), end any claim on it; returns the status it had."""
     previous = row.status
     row.status = status
     for key, value in values.items():
         setattr(row, key, value)
-    row.claimed_by_id = None
-    row.claimed_until = None
-    row.updated_at = now
-    session.add(row)
+    _end_claim(session, row, now)
     return previous
 
 
@@ -121,8 +129,13 @@ def _claim(session: Session, actor: Actor, ident: uuid.UUID) -> str:
     _, claim_minutes = _review_settings(session)
     renewing = row.claimed_by_id == actor.user_id and _claim_live(row, now)
     before = {"status": row.status, "claimed_by_id": row.claimed_by_id, "claimed_until": row.claimed_until}
+    cap_hours = _claim_cap_hours(session)
+    if renewing and row.claimed_since is not None and now - row.claimed_since >= timedelta(hours=cap_hours):
+        return _end_capped_claim(session, actor, row, now, before, cap_hours)
     row.claimed_by_id = actor.user_id
     row.claimed_until = now + timedelta(minutes=claim_minutes)
+    if not renewing or row.claimed_since is None:
+        row.claimed_since = now
     row.updated_at = now
     if row.status == V.PENDING:
         row.status = V.UNDER_REVIEW.value
@@ -134,12 +147,26 @@ def _claim(session: Session, actor: Actor, ident: uuid.UUID) -> str:
              payload={"verification_id": row.id, "user_id": row.user_id, "status": V.UNDER_REVIEW.value}, actor=actor)
     session.add(row)
     session.flush()
-    if not renewing:
-        audit.record(session, actor=actor, action="kyc.claimed", target_type=AGGREGATE, target_id=row.id,
-                     description=f"Claimed KYC case until {row.claimed_until.astimezone(UTC):%H:%M} UTC",
-                     before=before, after={"status": row.status, "claimed_by_id": row.claimed_by_id,
-                                           "claimed_until": row.claimed_until})
+    audit.record(session, actor=actor, action="kyc.claim_renewed" if renewing else "kyc.claimed", target_type=AGGREGATE,
+                 target_id=row.id,
+                 description=("Renewed the claim on a KYC case" if renewing else "Claimed KYC case")
+                 + f" until {row.claimed_until.astimezone(UTC):%H:%M} UTC",
+                 before=before, after={"status": row.status, "claimed_by_id": row.claimed_by_id,
+                                       "claimed_until": row.claimed_until, "claimed_since": row.claimed_since})
     return ""
+
+
+def _end_capped_claim(session: Session, actor: Actor, row: KycVerification, now: datetime, before: dict[str, Any],
+                      cap_hours: int) -> str:
+    """The holder reopened a case they have held for the whole cap: the claim ends (audited) instead of
+    being renewed, so nobody keeps a case forever; anyone, the same officer included, may claim it anew."""
+    _end_claim(session, row, now)
+    session.flush()
+    audit.record(session, actor=actor, action="kyc.claim_capped", target_type=AGGREGATE, target_id=row.id,
+                 description=f"Claim on a KYC case ended after the {cap_hours} h limit", before=before,
+                 after={"claimed_by_id": None, "claimed_until": None})
+    return (f"You have held this case for the {cap_hours} h limit, so your claim was released and another "
+            "compliance officer may take it. Open the case again to claim it anew.")
 
 
 @requires(Perm.KYC_REVIEW)
@@ -150,10 +177,7 @@ def release(session: Session, *, actor: Actor, case_id: Any) -> None:
     if row.claimed_by_id != actor.user_id or not _claim_live(row, now):
         return  # nothing of ours to release
     before = {"claimed_by_id": row.claimed_by_id, "claimed_until": row.claimed_until}
-    row.claimed_by_id = None
-    row.claimed_until = None
-    row.updated_at = now
-    session.add(row)
+    _end_claim(session, row, now)
     session.flush()
     audit.record(session, actor=actor, action="kyc.released", target_type=AGGREGATE, target_id=row.id,
                  description="Released the KYC case back to the queue", before=before,

@@ -18,7 +18,7 @@ from dashboard.core.errors import NotFound
 from dashboard.core.listing import check_limit, cut_page, like_pattern, optional_cursor, where_chosen
 from dashboard.core.permissions import Perm, requires
 from dashboard.kyc.rules import (
-    DEFAULT_CLAIM_MINUTES, DEFAULT_SLA_HOURS, DOCUMENT_LABELS, HIGH_RISK, MAX_PAGE_SIZE, OPEN, PAGE_SIZE, SERVABLE_TYPES,
+    DEFAULT_CLAIM_MAX_HOURS, DEFAULT_CLAIM_MINUTES, DEFAULT_SLA_HOURS, DOCUMENT_LABELS, HIGH_RISK, MAX_PAGE_SIZE, OPEN, PAGE_SIZE, SERVABLE_TYPES,
     TIMELINE_LIMIT, QueueFilters, V, _age_text, _sla, parse_filters, parse_id,
 )
 from dashboard.models import ComplianceRecord, KycDocument, KycVerification, Settings, StatusHistory, User
@@ -37,6 +37,12 @@ def _review_settings(session: Session) -> tuple[int, int]:
     if row is None:
         return DEFAULT_SLA_HOURS, DEFAULT_CLAIM_MINUTES
     return int(row[0]), int(row[1])
+
+
+def _claim_cap_hours(session: Session) -> int:
+    """How long one officer may hold a case by renewing the claim (settings, default 8 h)."""
+    hours = session.execute(sa.select(Settings.kyc_claim_max_hours).where(Settings.id == 1)).scalar_one_or_none()
+    return DEFAULT_CLAIM_MAX_HOURS if hours is None else int(hours)
 
 
 
@@ -233,8 +239,8 @@ def _case_view(session: Session, actor: Actor, ident: uuid.UUID, notice: str) ->
     live = _claim_live(kv, now)
     held_by = holder_email if live and kv.claimed_by_id != actor.user_id else ""
     is_open = kv.status in OPEN
-    can_decide = (
-        is_open and actor.can(Perm.KYC_REVIEW) and not held_by
+    can_decide = (  # every notice says why the case is read-only for this officer now
+        is_open and actor.can(Perm.KYC_REVIEW) and not held_by and not notice
         and not (kv.status == V.AWAITING_SECOND_REVIEW and kv.first_approved_by_id == actor.user_id)
     )
     age = (now - kv.submitted_at).total_seconds() / 3600

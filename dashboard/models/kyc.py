@@ -78,6 +78,7 @@ class KycVerification(Timestamped, table=True):
     # Review
     claimed_by_id: uuid.UUID | None = fk("users.id", nullable=True)
     claimed_until: datetime | None = ts()
+    claimed_since: datetime | None = ts()  # when the current holder's claim began (renewals keep it)
     first_approved_by_id: uuid.UUID | None = fk("users.id", nullable=True)
     first_approved_at: datetime | None = ts()
     rejection_code: str | None = text(64)

@@ -185,6 +185,7 @@ class Settings(SQLModel, table=True):
         positive("second_approval_threshold_usd"),
         positive("kyc_sla_hours"),
         positive("kyc_claim_minutes"),
+        positive("kyc_claim_max_hours"),
     )
 
     id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
@@ -194,6 +195,8 @@ class Settings(SQLModel, table=True):
     second_approval_threshold_usd: Decimal = money(MONEY, default=Decimal("10000"))
     kyc_sla_hours: int = Field(default=24, nullable=False, sa_column_kwargs={"server_default": "24"})
     kyc_claim_minutes: int = Field(default=30, nullable=False, sa_column_kwargs={"server_default": "30"})
+    # how long one officer may keep a case by renewing the claim (reopening it) before it is released
+    kyc_claim_max_hours: int = Field(default=8, nullable=False, sa_column_kwargs={"server_default": "8"})
     updated_by: uuid.UUID | None = fk("users.id", nullable=True)
     updated_at: datetime = now_ts()
 

@@ -163,6 +163,36 @@ def test_queue_needs_kyc_view_and_a_valid_cursor(db: Session) -> None:
 
 
 # --- claims ------------------------------------------------------------------------------------------
+def test_renewing_a_claim_is_audited_and_capped_so_nobody_holds_a_case_forever(db: Session) -> None:
+    """Issue 12, finding 8: reopening a case one holds renews the claim (audited); after
+    settings.kyc_claim_max_hours of renewals the claim ends instead (audited) and anyone may take it."""
+    holder, other = officer(db), officer(db)
+    row = case(db)
+    actions.open_case(db, actor=holder, case_id=str(row.id))
+    db.refresh(row)
+    started = row.claimed_since
+    assert started is not None and row.claimed_by_id == holder.user_id
+
+    view = actions.open_case(db, actor=holder, case_id=str(row.id))  # reopening renews
+    db.refresh(row)
+    assert view.can_decide and row.claimed_since == started
+    assert count(db, m.ActivityLog, action="kyc.claim_renewed", target_id=str(row.id)) == 1
+
+    # the holder has kept it (by renewing) for longer than the cap
+    db.execute(sa.text("UPDATE kyc_verifications SET claimed_since = now() - interval '9 hours' WHERE id = :id"),
+               {"id": row.id})
+    view = actions.open_case(db, actor=holder, case_id=str(row.id))
+    db.refresh(row)
+    assert not view.can_decide and "8 h limit" in view.notice and "another compliance officer" in view.notice
+    assert row.claimed_by_id is None and row.claimed_until is None and row.claimed_since is None
+    assert count(db, m.ActivityLog, action="kyc.claim_capped", target_id=str(row.id)) == 1
+
+    taken = actions.open_case(db, actor=other, case_id=str(row.id))
+    db.refresh(row)
+    assert taken.can_decide and row.claimed_by_id == other.user_id
+
+
+
 def test_opening_claims_the_case_and_another_officer_is_refused(db: Session) -> None:
     first, second = officer(db), officer(db)
     row = case(db)
