@@ -87,7 +87,7 @@ def _details(entries: list[AuditEntry]) -> dict[str, dict[str, str]]:
 
 
 CHECKPOINT_STATES = {
-    "none": "No checkpoint yet (python -m dashboard.cli audit checkpoint)",
+    "none": "Until the first is signed (outside the database), only the chain's key protects the newest entries",
     "matches": "Its entry is still in the log, unchanged",
     "broken": "Does NOT match the log",
     "unreadable": "The checkpoint file cannot be trusted",

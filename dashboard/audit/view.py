@@ -87,7 +87,8 @@ def _chain_card() -> rx.Component:
                 fact("Head seq", A.chain["head_seq"]),
                 fact("Last entry", A.chain["head_at"]),
                 rx.box(
-                    fact("Last checkpoint", A.chain["checkpoint_seq"] + " · " + A.chain["checkpoint_at"]),
+                    fact("Last checkpoint", rx.cond(A.chain["checkpoint_state"] == "none", "Not signed yet",
+                                                     A.chain["checkpoint_seq"] + " · " + A.chain["checkpoint_at"])),
                     rx.text(A.chain["checkpoint_note"], size="1",
                             color=rx.match(A.chain["checkpoint_state"], ("matches", "var(--green-11)"),
                                            ("none", "var(--gray-11)"), "var(--red-11)")),
