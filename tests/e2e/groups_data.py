@@ -51,25 +51,32 @@ def _officer(session: Session, email: str, first: str, password_hash: str) -> Us
     return user
 
 
-def insert_group_request(session: Session) -> GroupRequest:
+FAILING_GROUP_NAME = "E2E failing payout circle"
+FAILING_ACCOUNT = "0987650000"  # the sandbox provider refuses accounts ending in 0000
+
+
+def insert_group_request(session: Session, *, group_name: str = GROUP_NAME,
+                         account_number: str = "0123456789") -> GroupRequest:
+    """A 2-of-3 group (owner + two treasurers) with a balance and one open withdrawal request to
+    ``account_number``."""
     password_hash = bcrypt_sha256.using(rounds=4).hash(PASSWORD)
     people = [_officer(session, OWNER, "Ngozi", password_hash), _officer(session, TREASURER_1, "Tunde", password_hash),
               _officer(session, TREASURER_2, "Amaka", password_hash)]
-    group = session.execute(sa.select(Group).where(Group.name == GROUP_NAME)).scalar_one_or_none()
+    group = session.execute(sa.select(Group).where(Group.name == group_name)).scalar_one_or_none()
     if group is None:
-        group = Group(name=GROUP_NAME, created_by=people[0].id, approvals_required=2, approvals_cap=3,
+        group = Group(name=group_name, created_by=people[0].id, approvals_required=2, approvals_cap=3,
                       rule_template="two_officer")
         session.add(group)
         session.flush()
         for i, person in enumerate(people):
             session.add(GroupMembership(group_id=group.id, user_id=person.id,
                                         role_in_group="OWNER" if i == 0 else "TREASURER"))
-        account = Account(group_id=group.id, virtual_account_number="9900012345", status="active",
-                          provider="sandbox")
+        account = Account(group_id=group.id, virtual_account_number="99000" + account_number[-5:],
+                          status="active", provider="sandbox")
         session.add(account)
         session.flush()
         session.add(LedgerEntry(group_id=group.id, account_id=account.id, user_id=people[0].id, type="CREDIT",
-                                amount_kobo=BALANCE_KOBO, source="demo", reference="E2E-GRP-CREDIT-1"))
+                                amount_kobo=BALANCE_KOBO, source="demo", reference=f"E2E-GRP-CREDIT-{group.id}"))
         session.flush()
     request = session.execute(sa.select(WithdrawalRequest).where(WithdrawalRequest.group_id == group.id)
                               ).scalars().first()
@@ -77,7 +84,7 @@ def insert_group_request(session: Session) -> GroupRequest:
         request = WithdrawalRequest(
             group_id=group.id, amount_kobo=AMOUNT_KOBO, requested_by=people[0].id, reason="Venue deposit",
             beneficiary={"account_name": "Lagos Event Hall Ltd", "bank_name": "GTBank", "bank_code": "058",
-                         "account_number": "0123456789"},
+                         "account_number": account_number},
             expires_at=datetime.now(UTC) + timedelta(days=2))
         session.add(request)
         session.flush()

@@ -13,6 +13,8 @@ from dashboard.db import make_engine
 from tests.e2e.accounts import PASSWORD
 from tests.e2e.conftest import ARTIFACTS, UI_TIMEOUT_MS
 from tests.e2e.groups_data import (
+    FAILING_ACCOUNT,
+    FAILING_GROUP_NAME,
     OWNER,
     TREASURER_1,
     TREASURER_2,
@@ -29,6 +31,19 @@ def group_request(e2e_db_url: str) -> GroupRequest:
     try:
         with Session(engine) as session:
             found = insert_group_request(session)
+            session.commit()
+    finally:
+        engine.dispose()
+    return found
+
+
+@pytest.fixture(scope="session")
+def failing_request(e2e_db_url: str) -> GroupRequest:
+    """A request of its own group whose beneficiary account the sandbox provider always refuses."""
+    engine = make_engine(e2e_db_url, poolclass=NullPool)
+    try:
+        with Session(engine) as session:
+            found = insert_group_request(session, group_name=FAILING_GROUP_NAME, account_number=FAILING_ACCOUNT)
             session.commit()
     finally:
         engine.dispose()
@@ -97,5 +112,40 @@ def test_two_officers_approve_and_pay_a_2_of_3_request(browser, app_server, grou
         expect(page.get_by_test_id("groups-payouts")).to_contain_text("SUCCESS")
         expect(page.get_by_test_id("groups-pay")).to_be_disabled()
         page.screenshot(path=str(ARTIFACTS / "groups-paid.png"), full_page=True)
+    finally:
+        context.close()
+
+
+def test_a_failed_payout_is_not_sent_again_by_pay_and_retry_is_explicit(browser, app_server,
+                                                                        failing_request: GroupRequest) -> None:
+    """Issue 12, finding 8: after a failed payout, Pay no longer calls the provider; "Retry payout"
+    (with its own confirmation) makes exactly one more attempt."""
+    path = f"{routes.GROUPS}?request={failing_request.request_id}"
+    context, page = _as(browser, app_server, TREASURER_1, path)
+    try:
+        page.get_by_test_id("groups-approve").click()
+        expect(page.get_by_test_id("groups-request")).to_contain_text("1 of 2")
+    finally:
+        context.close()
+    context, page = _as(browser, app_server, TREASURER_2, path)
+    try:
+        page.get_by_test_id("groups-approve").click()
+        expect(page.get_by_test_id("groups-request")).to_contain_text("Approved")
+        page.get_by_test_id("groups-pay").click()
+        page.get_by_test_id("groups-pay-dialog-confirm").click()
+        attempts = page.get_by_test_id("groups-payouts").locator("tbody tr").first.locator("td").nth(3)
+        expect(page.get_by_test_id("groups-payouts")).to_contain_text("FAILED")
+        expect(attempts).to_have_text("1")
+        expect(page.get_by_test_id("groups-pay")).to_be_disabled()
+        expect(page.get_by_test_id("groups-retry")).to_be_enabled()
+        expect(page.get_by_test_id("groups-balance")).to_have_text("₦500,000.00")  # nothing left the group
+        page.screenshot(path=str(ARTIFACTS / "groups-payout-failed.png"), full_page=True)
+
+        page.get_by_test_id("groups-retry").click()
+        page.get_by_test_id("groups-retry-dialog-confirm").click()
+        expect(attempts).to_have_text("2")  # exactly one more provider attempt
+        expect(page.get_by_test_id("groups-payouts")).to_contain_text("FAILED")
+        expect(page.get_by_test_id("groups-balance")).to_have_text("₦500,000.00")
+        page.screenshot(path=str(ARTIFACTS / "groups-payout-retried.png"), full_page=True)
     finally:
         context.close()
