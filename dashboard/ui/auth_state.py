@@ -23,13 +23,12 @@ from typing import Any, TypeVar
 
 import reflex as rx
 
-from dashboard.ui import screens
-from dashboard.ui import screens as routes
-from dashboard.db import run_db
-from dashboard.core.permissions import Perm
 from dashboard.core.actor import Actor
 from dashboard.core.errors import DomainError, NotAllowed, NotAuthenticated
+from dashboard.core.permissions import Perm
 from dashboard.core.session_cookie import token_from_cookie_header
+from dashboard.db import run_db
+from dashboard.ui import screens
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -191,7 +190,7 @@ def _page_state_classes() -> list[type[rx.State]]:
 
 def _login_redirect(state: AuthState) -> rx.event.EventSpec:
     path = state.router.url.path or "/"
-    target = routes.LOGIN + (f"?next={path}" if path.startswith("/") and not path.startswith("//") else "")
+    target = screens.LOGIN + (f"?next={path}" if path.startswith("/") and not path.startswith("//") else "")
     return rx.redirect(target)
 
 
