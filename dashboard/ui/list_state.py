@@ -15,8 +15,8 @@ A list screen's state mixes this in and declares what differs; it writes no pagi
         def _clear_item(self): ...
 
 Both class attributes must be annotated ``ClassVar``: Reflex turns an unannotated class attribute of a
-state into a var. Every shared handler is ``guarded(SCREEN)``: it checks the permission of the screen the state declares.
-Errors become messages in one place (``_read`` and ``_show_item``): a refused filter under the filter bar,
+state into a var. Every shared handler is ``guarded(SCREEN)``: it checks the permission of the screen the
+state declares. Errors become messages in one place (``_read`` and ``_show_item``): a refused filter under the filter bar,
 a database failure above the list, a refused item as a toast. The browser receives one page of display
 strings; the page cursors stay in backend-only vars.
 """
