@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy.pool import NullPool
@@ -63,7 +65,8 @@ def test_manager_sees_the_overview_switches_range_and_opens_a_client(manager_pag
 
     with page.expect_download() as download:
         page.get_by_test_id("chart-client_value-export").click()
-    assert download.value.suggested_filename.startswith("portfolios-client_value-")
+    got = download.value
+    assert got.suggested_filename.startswith("portfolios-client_value-"), (got.url, Path(got.path()).read_text()[:300])
     page.get_by_test_id("close-client").click()
     expect(page.get_by_test_id("overview")).to_be_visible()
     assert page.console_errors == []
