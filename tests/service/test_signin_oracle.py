@@ -258,11 +258,14 @@ def test_a_flood_of_bad_sign_ins_does_not_starve_a_signed_in_officer(accounts, c
     lock = threading.Lock()
     running = {"now": 0, "peak": 0}
     real = passwords.verify_password
+    pool_full = threading.Event()  # set by the checks themselves once both pool workers are busy
 
     def held_verify(password: str, password_hash: str | None) -> bool:
         with lock:
             running["now"] += 1
             running["peak"] = max(running["peak"], running["now"])
+            if running["now"] >= 2:
+                pool_full.set()
         release.wait(20)
         with lock:
             running["now"] -= 1
@@ -276,8 +279,8 @@ def test_a_flood_of_bad_sign_ins_does_not_starve_a_signed_in_officer(accounts, c
             flood = [asyncio.create_task(http.post("/_auth/login", headers={"origin": ORIGIN},
                                                    data={"email": f"bad-{n}@example.com", "password": WRONG}))
                      for n in range(40)]
-            while running["now"] < 2:  # wait for the flood to reach the password checks
-                await asyncio.sleep(0.01)
+            # wait (bounded) until the flood holds both password-check workers
+            assert await asyncio.to_thread(pool_full.wait, 20), "the flood never reached the password checks"
             try:
                 actor = await asyncio.wait_for(dashboard_db.run_db(resolve_session, token=token), timeout=5)
                 served = actor.email == accounts["staff"]

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,6 +22,7 @@ from dashboard.core.actor import Actor
 from dashboard.core.errors import Conflict, InvalidInput, NotAllowed, NotAuthenticated, NotFound
 from dashboard.staff import accounts, actions, queries
 from tests import factories
+from tests.locks import race
 
 PASSWORD = "correct horse battery staple"
 NEW_PASSWORD = "a brand new passphrase"
@@ -402,33 +401,26 @@ def test_the_last_active_admin_is_protected(db: Session, password_hash: str, adm
 def test_two_admins_removing_each_other_at_once_leave_one_admin(
     fresh_engine: sa.Engine, clock: Clock, password_hash: str, operation: str
 ) -> None:
+    """The second admin's change waits for the first one's lock (seen in pg_locks, no sleep), then is
+    refused: the last admin cannot be removed."""
     with Session(fresh_engine) as s, s.begin():
-        first = make_user(s, password_hash, role="ADMIN")
-        second = make_user(s, password_hash, role="ADMIN")
-        pair = [(actor_of(first), second.id), (actor_of(second), first.id)]
-    outcomes: list[str] = []
-    barrier = threading.Barrier(2)
+        first_admin = make_user(s, password_hash, role="ADMIN")
+        second_admin = make_user(s, password_hash, role="ADMIN")
+        ids = (first_admin.id, second_admin.id)
+        a, b = actor_of(first_admin), actor_of(second_admin)
 
-    def act(actor: Actor, target: uuid.UUID) -> None:
-        barrier.wait()
-        try:
-            with Session(fresh_engine) as s, s.begin():
-                if operation == "change_role":
-                    actions.change_role(s, actor=actor, user_id=target, role="SUPPORT")
-                else:
-                    actions.deactivate(s, actor=actor, user_id=target)
-                time.sleep(0.05)  # hold the transaction open a little: the other one must wait
-            outcomes.append("done")
-        except NotAllowed:
-            outcomes.append("refused")
+    def remove(session: Session, actor: Actor, target: uuid.UUID) -> str:
+        if operation == "change_role":
+            actions.change_role(session, actor=actor, user_id=target, role="SUPPORT")
+        else:
+            actions.deactivate(session, actor=actor, user_id=target)
+        return "done"
 
-    threads = [threading.Thread(target=act, args=args) for args in pair]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-
-    assert sorted(outcomes) == ["done", "refused"]
+    first = Session(fresh_engine)
+    first.begin()
+    assert remove(first, a, ids[1]) == "done"  # holds the lock until committed
+    outcome = race(fresh_engine, first, lambda s2: remove(s2, b, ids[0]))
+    assert outcome.get("error") == "NotAllowed", outcome
     with Session(fresh_engine) as s:
         admins = s.execute(sa.text("SELECT count(*) FROM users WHERE role = 'ADMIN' AND is_active")).scalar()
         assert admins == 1
