@@ -35,9 +35,11 @@ async def serve_download(request: Request) -> Response:
     try:
         actor = await _actor(request)
         found = await run_db(downloads.take, actor=actor, token=token)
-    except NotAuthenticated:
+    except NotAuthenticated as exc:
+        log.warning("download refused (not signed in): %s", exc)
         return _plain(401, "Sign in to download this file.")
-    except DomainError:
+    except DomainError as exc:
+        log.warning("download refused: %s", exc)
         return _plain(404, downloads.GONE)
     except Exception:
         log.exception("download: serving a file failed")
