@@ -15,11 +15,12 @@ from sqlmodel import Session
 from dashboard.core import storage
 from dashboard.core.actor import Actor
 from dashboard.core.errors import NotFound
+from dashboard.core.format import hours_text
 from dashboard.core.listing import check_limit, cut_page, like_pattern, optional_cursor, where_chosen
 from dashboard.core.permissions import Perm, requires
 from dashboard.kyc.rules import (
     DEFAULT_CLAIM_MAX_HOURS, DEFAULT_CLAIM_MINUTES, DEFAULT_SLA_HOURS, DOCUMENT_LABELS, HIGH_RISK, MAX_PAGE_SIZE, OPEN, PAGE_SIZE, SERVABLE_TYPES,
-    TIMELINE_LIMIT, QueueFilters, V, _age_text, _sla, parse_filters, parse_id,
+    TIMELINE_LIMIT, QueueFilters, V, _sla, parse_filters, parse_id,
 )
 from dashboard.models import ComplianceRecord, KycDocument, KycVerification, Settings, StatusHistory, User
 from dashboard.models.enums import KycDocumentType, ReviewableEntity, label
@@ -71,7 +72,7 @@ class QueueRow:
             "risk_level": self.risk_level or "", "risk_label": label(self.risk_level) or "Not screened",
             "status": self.status, "status_label": label(self.status), "attempt": str(self.attempt),
             "submitted": self.submitted_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
-            "age": _age_text(self.age_hours), "sla_state": self.sla_state, "sla_label": self.sla_label,
+            "age": hours_text(self.age_hours), "sla_state": self.sla_state, "sla_label": self.sla_label,
             "claimed_by": self.claimed_by,
         }
 

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from dashboard.core.errors import InvalidInput
+from dashboard.core.format import hours_text
 from dashboard.core.listing import FilterSet
 from dashboard.core.validate import clean_text, filter_form, one_of, optional_date, parse_uuid
 from dashboard.models.enums import (
@@ -149,20 +150,12 @@ def parse_filters(raw: Any) -> QueueFilters:
 
 
 
-def _age_text(hours: float) -> str:
-    if hours < 1:
-        return f"{max(int(hours * 60), 0)} min"
-    if hours < 48:
-        return f"{int(hours)} h"
-    return f"{int(hours // 24)} d"
-
-
 def _sla(age_hours: float, sla_hours: int) -> tuple[str, str]:
     left = sla_hours - age_hours
     if left < 0:
-        return "overdue", f"Overdue by {_age_text(-left)}"
+        return "overdue", f"Overdue by {hours_text(-left)}"
     if left < sla_hours * 0.25:
-        return "due_soon", f"{_age_text(left)} left"
-    return "on_time", f"{_age_text(left)} left"
+        return "due_soon", f"{hours_text(left)} left"
+    return "on_time", f"{hours_text(left)} left"
 
 

@@ -22,6 +22,7 @@ from sqlmodel import Session
 from dashboard.core import storage
 from dashboard.core.actor import Actor
 from dashboard.core.errors import InvalidInput, NotFound
+from dashboard.core.format import hours_text
 from dashboard.core.listing import Page, check_limit, cut_page, optional_cursor
 from dashboard.core.permissions import Perm, requires
 from dashboard.models import CannedReply, SupportMessage, SupportTicket, User
@@ -35,7 +36,6 @@ from dashboard.support.rules import (
     MAX_PAGE_SIZE,
     PAGE_SIZE,
     SERVABLE_TYPES,
-    age_text,
     first_response,
     parse_filters,
     parse_id,
@@ -67,7 +67,7 @@ def list_inbox(session: Session, *, actor: Actor, filters: Any = None, after: An
             "status": r.status, "status_label": label(r.status), "priority": r.priority,
             "priority_label": label(r.priority), "category": label(r.category) or "—",
             "assignee": r.agent_email or "", "last_reply": when(r.last_reply_at) or "—",
-            "updated": when(r.updated_at), "age": age_text((now - r.created_at).total_seconds() / 3600),
+            "updated": when(r.updated_at), "age": hours_text((now - r.created_at).total_seconds() / 3600),
             "unread": "yes" if unread(r.last_customer_message_at, r.staff_read_at) else "",
             "sla_state": state, "sla_label": sla,
         })

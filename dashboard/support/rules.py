@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dashboard.core.errors import InvalidInput
+from dashboard.core.format import hours_text
 from dashboard.core.listing import FilterSet
 from dashboard.core.validate import clean_text, filter_form, one_of, parse_uuid
 from dashboard.models.enums import TicketCategory, TicketPriority, TicketStatus
@@ -91,14 +92,6 @@ def when(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
-def age_text(hours: float) -> str:
-    if hours < 1:
-        return f"{max(int(hours * 60), 0)} min"
-    if hours < 48:
-        return f"{int(hours)} h"
-    return f"{int(hours // 24)} d"
-
-
 def first_response(priority: str, status: str, created_at: datetime, first_response_at: datetime | None,
                    now: datetime) -> tuple[str, str]:
     """(state, label) of the first-response target: ``overdue``/``due_soon``/``on_time`` while waiting,
@@ -106,16 +99,16 @@ def first_response(priority: str, status: str, created_at: datetime, first_respo
     target = FIRST_RESPONSE_HOURS.get(priority, 24)
     if first_response_at is not None:
         took = (first_response_at - created_at).total_seconds() / 3600
-        return ("met" if took <= target else "missed"), f"Answered in {age_text(took)}"
+        return ("met" if took <= target else "missed"), f"Answered in {hours_text(took)}"
     if status not in ACTIVE:
         return "none", "No reply needed"
     age = (now - created_at).total_seconds() / 3600
     left = target - age
     if left < 0:
-        return "overdue", f"Overdue by {age_text(-left)}"
+        return "overdue", f"Overdue by {hours_text(-left)}"
     if left < target * 0.25:
-        return "due_soon", f"{age_text(left)} left"
-    return "on_time", f"{age_text(left)} left"
+        return "due_soon", f"{hours_text(left)} left"
+    return "on_time", f"{hours_text(left)} left"
 
 
 def unread(last_customer: datetime | None, read_at: datetime | None) -> bool:

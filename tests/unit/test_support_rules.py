@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from dashboard.core.errors import InvalidInput
+from dashboard.core.format import hours_text
 from dashboard.support import rules
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -35,8 +36,8 @@ def test_an_answered_ticket_met_or_missed_its_target_and_a_closed_one_needs_no_r
 
 @pytest.mark.parametrize(("hours", "text"), [(0.5, "30 min"), (-0.1, "0 min"), (5.9, "5 h"), (47, "47 h"),
                                              (50, "2 d")])
-def test_age_text(hours: float, text: str) -> None:
-    assert rules.age_text(hours) == text
+def test_hours_read_as_minutes_hours_or_days(hours: float, text: str) -> None:
+    assert hours_text(hours) == text
 
 
 def test_filters_parse_and_count_what_is_active() -> None:
