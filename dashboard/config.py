@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     audit_checkpoint_dir: Path = Field(
         default=PROJECT_ROOT / ".data" / "audit-checkpoints", validation_alias="DASHBOARD_AUDIT_CHECKPOINT_DIR"
     )
+    # The daily portfolio snapshot job runs at this hour (UTC) and catches up missed days (dashboard/jobs).
+    snapshot_hour_utc: int = Field(default=1, ge=0, le=23, validation_alias="DASHBOARD_SNAPSHOT_HOUR")
     db_pool_size: int = Field(default=10, ge=1, le=100, validation_alias="DASHBOARD_DB_POOL_SIZE")
     # Sign-in throttle (dashboard/auth/throttle.py): attempts allowed per client address and per
     # e-mail address in one window, for every kind of account (staff keep their own lockout too).

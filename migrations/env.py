@@ -12,6 +12,12 @@ config = context.config
 target_metadata = models.metadata
 
 
+def include_name(name: str | None, type_: str, parent_names: dict) -> bool:
+    """The job engine's tables (``procrastinate_*``) are created from procrastinate's own schema by a
+    migration of ours, not from SQLModel metadata: autogenerate and ``alembic check`` leave them alone."""
+    return not (type_ == "table" and name and name.startswith("procrastinate_"))
+
+
 def _url() -> str:
     return config.attributes.get("url") or config.get_main_option("sqlalchemy.url") or resolve_database_url()
 
@@ -23,6 +29,7 @@ def run_migrations_offline() -> None:
         literal_binds=True,
         compare_type=True,
         compare_server_default=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -45,6 +52,7 @@ def _run(connection) -> None:
         target_metadata=target_metadata,
         compare_type=True,
         compare_server_default=True,
+        include_name=include_name,
         transaction_per_migration=True,
     )
     with context.begin_transaction():

@@ -23,6 +23,7 @@ import os
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from dashboard.audit.chain import audit_key
 from dashboard.config import get_settings
@@ -113,3 +114,21 @@ def append_checkpoint(
     finally:
         os.close(fd)
     return cp
+
+
+def sign_head(db: str, result: Any, *, incremental: bool, folder: Path | None = None) -> str:
+    """After an intact ``verify_chain`` (``result``: its ChainCheck), append a checkpoint of the head and
+    say what was done (nothing to sign on an empty log or an unchanged head)."""
+    previous = result.checkpoint
+    if result.last_seq is None:
+        return "the log is empty: nothing to sign"
+    if previous is not None and previous.seq == result.last_seq:
+        return f"head unchanged since {previous.label()}"
+    legacy = result.legacy_until
+    rows = result.rows_checked
+    if incremental and previous is not None:  # the walk started at the checkpoint's own row
+        legacy = previous.legacy_until if legacy is None else legacy
+        rows += previous.rows - 1
+    cp = append_checkpoint(db, seq=result.last_seq, id=result.last_id, row_hash=result.last_hash,
+                           legacy_until=legacy, rows=rows, folder=folder)
+    return f"checkpoint signed: seq {cp.seq} at {cp.at}"

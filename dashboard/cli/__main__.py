@@ -6,13 +6,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from dashboard.cli import audit, bench, db, seed, snapshot, staff
+from dashboard.cli import audit, bench, db, seed, snapshot, staff, worker
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m dashboard.cli", description="Back-office dashboard tools")
     sub = parser.add_subparsers(dest="command", required=True)
-    for module in (db, seed, snapshot, bench, staff, audit):
+    for module in (db, seed, snapshot, bench, staff, audit, worker):
         module.register(sub)
     return parser
 

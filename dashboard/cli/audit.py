@@ -20,8 +20,8 @@ import psycopg
 from dashboard.bench.audit_fill import MAX_FILL_ROWS, fill_synthetic
 from dashboard.cli.args import positive_int
 from dashboard.db import resolve_database_url, to_libpq_url
-from dashboard.audit.checkpoint import append_checkpoint
-from dashboard.audit.verify import CHECKPOINT, ChainCheck, verify_chain
+from dashboard.audit.checkpoint import sign_head
+from dashboard.audit.verify import CHECKPOINT, verify_chain
 from dashboard.core.actor import Actor
 
 
@@ -56,26 +56,10 @@ def cmd_verify(url: str, *, batch: int = 20_000, out: Any = None, since_checkpoi
         return 1
     head = f" (head seq {result.last_seq})" if result.last_seq is not None else " (the log is empty)"
     print(f"chain intact{head}", file=out)
-    _sign(db, result, out, incremental=since_checkpoint)
+    message = sign_head(db, result, incremental=since_checkpoint)
+    if not message.startswith("the log is empty"):
+        print(message, file=out)
     return 0
-
-
-def _sign(db: str, result: ChainCheck, out: Any, *, incremental: bool) -> None:
-    """Append a checkpoint of the verified head (nothing to sign on an empty log or an unchanged head)."""
-    previous = result.checkpoint
-    if result.last_seq is None:
-        return
-    if previous is not None and previous.seq == result.last_seq:
-        print(f"head unchanged since {previous.label()}", file=out)
-        return
-    legacy = result.legacy_until
-    rows = result.rows_checked
-    if incremental and previous is not None:  # the walk started at the checkpoint's own row
-        legacy = previous.legacy_until if legacy is None else legacy
-        rows += previous.rows - 1
-    cp = append_checkpoint(db, seq=result.last_seq, id=result.last_id, row_hash=result.last_hash,
-                           legacy_until=legacy, rows=rows)
-    print(f"checkpoint signed: seq {cp.seq} at {cp.at}", file=out)
 
 
 def cmd_checkpoint(url: str, *, out: Any = None) -> int:

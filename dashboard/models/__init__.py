@@ -16,6 +16,7 @@ from dashboard.models.groups import (
     WebhookEvent,
     WithdrawalRequest,
 )
+from dashboard.models.jobs import ScheduledRun
 from dashboard.models.identity import ActiveSession, Notification, SigninThrottle, User
 from dashboard.models.kyc import ComplianceRecord, KycDocument, KycVerification
 from dashboard.models.payments import (
@@ -56,6 +57,7 @@ __all__ = [
     "PendingDownload",
     "PayoutRecovery",
     "Portfolio",
+    "ScheduledRun",
     "PortfolioDailyTotal",
     "PortfolioSnapshot",
     "SQLModel",

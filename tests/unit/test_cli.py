@@ -76,6 +76,9 @@ def test_a_bad_argument_exits_2_with_a_message() -> None:
         (["audit", "fill", "--rows", "0"], "expected a number from 1 to 20,000,000"),
         (["audit"], "required"),
         (["create-admin", "--email", "a@b.co"], "required"),
+        (["worker", "--concurrency", "0"], "expected a number from 1 to 64"),
+        (["worker", "--concurrency", "lots"], "expected a whole number"),
+        (["worker", "--queue", "everything"], "invalid choice"),
     ],
 )
 def test_the_parser_refuses_bad_arguments(argv: list[str], message: str, no_database, capsys) -> None:
