@@ -15,7 +15,8 @@ import numpy as np
 from dashboard.models.enums import CryptoTxStatus, CryptoTxType, GiftCardOrderStatus, PaymentMethod, Platform, ReviewableEntity, Role
 from dashboard.seed import copy as fmt
 from dashboard.seed import images
-from dashboard.seed.clock import DAY_MS, HISTORY_START_MS, HOUR_MS, MINUTE_MS, NOW_MS, NULL_MS, days_of, later, recent, uniform_between
+from dashboard.seed import clock
+from dashboard.seed.clock import DAY_MS, HOUR_MS, MINUTE_MS, NULL_MS, days_of, later, recent, uniform_between
 from dashboard.seed.context import Context, draw
 from dashboard.seed.ids import SD, hex_tokens, numbered, ordered, uuid7
 from dashboard.seed.market import Market
@@ -53,13 +54,13 @@ def _buyers(rng: np.random.Generator, ctx: Context, total: int) -> np.ndarray:
     """Approved Crypto-platform customers, busier the longer they have been approved."""
     c = ctx.customers
     pool = np.flatnonzero(c.approved & (c.platform == Platform.CRYPTO.value))
-    weight = rng.lognormal(0, 0.8, len(pool)) * np.maximum((NOW_MS - c.kyc_approved_ms[pool]) / DAY_MS, 1)
+    weight = rng.lognormal(0, 0.8, len(pool)) * np.maximum((clock.NOW_MS - c.kyc_approved_ms[pool]) / DAY_MS, 1)
     return np.repeat(pool, rng.multinomial(total, weight / weight.sum()))
 
 
 def _order_times(rng: np.random.Generator, ctx: Context, user: np.ndarray, queued: np.ndarray) -> np.ndarray:
     start = ctx.customers.kyc_approved_ms[user] + HOUR_MS
-    return np.where(queued, recent(rng, start, 2 * DAY_MS, 20 * DAY_MS), uniform_between(rng, start, NOW_MS - 10 * MINUTE_MS))
+    return np.where(queued, recent(rng, start, 2 * DAY_MS, 20 * DAY_MS), uniform_between(rng, start, clock.NOW_MS - 10 * MINUTE_MS))
 
 
 def _settings(ctx: Context) -> tuple[float, float]:
@@ -99,7 +100,7 @@ def _write_wallets(ctx: Context, w: Wallets, orders: dict) -> None:
         "id": fmt.uuid(w.ids), "user_id": fmt.ref(c.ids, w.users), "crypto_symbol": w.symbol.astype(SD),
         "balance_cedis": fmt.money(np.rint(rng.lognormal(np.log(80_000), 1.2, len(w.users))).astype(np.int64)),
         "balance_crypto": fmt.fixed(np.maximum(held, 0), 8), "escrow_balance": fmt.money(escrow),
-        "created_at": fmt.ts(created), "updated_at": fmt.ts(np.full(len(w.users), NOW_MS - HOUR_MS)),
+        "created_at": fmt.ts(created), "updated_at": fmt.ts(np.full(len(w.users), clock.NOW_MS - HOUR_MS)),
     }, order=ordered(w.ids))
 
 
@@ -139,7 +140,7 @@ def _review(ctx: Context, o: dict, processed_statuses: list[str], rng: np.random
     done = np.isin(o["status"], processed_statuses)
     o["processed"] = np.where(done, later(rng, o["created"], 5 * MINUTE_MS, 8 * HOUR_MS), NULL_MS)
     o["processed_by"] = np.where(done, np.where(o["four_eyes"], checker, regular), b"")
-    end = np.where(done, o["processed"], NOW_MS - MINUTE_MS)
+    end = np.where(done, o["processed"], clock.NOW_MS - MINUTE_MS)
     first_at = o["created"] + ((end - o["created"]) * rng.uniform(0.2, 0.8, n)).astype(np.int64)
     o["first_by"] = np.where(o["four_eyes"], maker, b"")
     o["first_at"] = np.where(o["four_eyes"], first_at, NULL_MS)
@@ -214,7 +215,7 @@ def _history(ctx: Context, entity: ReviewableEntity, ids: np.ndarray, o: dict, r
 def _write_gift_cards(ctx: Context) -> np.ndarray:
     rng = ctx.streams.np("gift-cards")
     n = len(GIFT_CARDS)
-    created = HISTORY_START_MS - 20 * DAY_MS + np.arange(n) * HOUR_MS
+    created = clock.HISTORY_START_MS - 20 * DAY_MS + np.arange(n) * HOUR_MS
     ids = uuid7(rng, created)
     rate_buy = np.array([round(card[3] * 100) for card in GIFT_CARDS], dtype=np.int64)
     active = np.ones(n, dtype=bool)
@@ -223,7 +224,7 @@ def _write_gift_cards(ctx: Context) -> np.ndarray:
         "id": fmt.uuid(ids), "name": fmt.text([g[0] for g in GIFT_CARDS]), "brand": fmt.text([g[1] for g in GIFT_CARDS]),
         "rate_buy": fmt.money(rate_buy), "rate_sell": fmt.money(rate_buy + rng.integers(60, 130, n)),
         "image": fmt.nulls(n), "is_active": fmt.boolean(active), "created_at": fmt.ts(created),
-        "updated_at": fmt.ts(NOW_MS - rng.integers(1, 30, n) * DAY_MS),
+        "updated_at": fmt.ts(clock.NOW_MS - rng.integers(1, 30, n) * DAY_MS),
     }, order=ordered(ids))
     return ids
 

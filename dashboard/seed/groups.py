@@ -26,7 +26,8 @@ from dashboard.models.enums import (
     WithdrawalStatus,
 )
 from dashboard.seed import copy as fmt
-from dashboard.seed.clock import DAY_MS, HISTORY_START_MS, HOUR_MS, MINUTE_MS, NOW_MS, NULL_MS, days_of
+from dashboard.seed import clock
+from dashboard.seed.clock import DAY_MS, HOUR_MS, MINUTE_MS, NULL_MS, days_of
 from dashboard.seed.context import Context
 from dashboard.seed.ids import SD, hex_tokens, numbered, ordered, uuid7
 
@@ -103,7 +104,7 @@ def _memberships(rng: random.Random, ctx: Context, t: Treasury, pool: np.ndarray
         required = t.rule[g][1]
         officers = required + 1 + rng.randint(0, 1)
         # Founded once enough customers exist to hold the offices.
-        t.created[g] = min(max(int(t.created[g]), int(signed_up[officers + 1]) + DAY_MS), NOW_MS - 20 * DAY_MS)
+        t.created[g] = min(max(int(t.created[g]), int(signed_up[officers + 1]) + DAY_MS), clock.NOW_MS - 20 * DAY_MS)
         founders = [u for u in pool if c.created_ms[u] < t.created[g] - HOUR_MS]
         people = rng.sample(founders, officers)
         others = [u for u in rng.sample(pool, min(len(pool), rng.randint(3, 14) + officers)) if u not in people]
@@ -117,7 +118,7 @@ def _memberships(rng: random.Random, ctx: Context, t: Treasury, pool: np.ndarray
             role = GroupRole.OWNER if i == 0 else GroupRole.TREASURER if i < officers else GroupRole.MEMBER
             joined = int(t.created[g]) if i < officers else int(t.created[g]) + rng.randint(1, 60) * DAY_MS
             joined = max(joined, int(c.created_ms[user]) + HOUR_MS)
-            mine.append(Membership(g, user, role, min(joined, NOW_MS - DAY_MS)))
+            mine.append(Membership(g, user, role, min(joined, clock.NOW_MS - DAY_MS)))
         _churn(rng, mine, officers)
         t.by_group.append([m for m in mine if m.removed == NULL_MS or m.removed > m.joined])
     t.members = [m for group in t.by_group for m in group]
@@ -126,16 +127,16 @@ def _memberships(rng: random.Random, ctx: Context, t: Treasury, pool: np.ndarray
 def _churn(rng: random.Random, mine: list[Membership], officers: int) -> None:
     for m in list(mine):
         if m.role == GroupRole.MEMBER and rng.random() < 0.12:
-            m.removed = m.joined + int((NOW_MS - DAY_MS - m.joined) * rng.uniform(0.2, 0.9))
+            m.removed = m.joined + int((clock.NOW_MS - DAY_MS - m.joined) * rng.uniform(0.2, 0.9))
             back = m.removed + rng.randint(2, 40) * DAY_MS
-            if rng.random() < 0.3 and back < NOW_MS - 2 * DAY_MS:  # rejoined later
+            if rng.random() < 0.3 and back < clock.NOW_MS - 2 * DAY_MS:  # rejoined later
                 mine.append(Membership(m.group, m.user, GroupRole.MEMBER, back))
     members = [m for m in mine if m.role == GroupRole.MEMBER and m.removed == NULL_MS]
     if officers > 2 and members and rng.random() < 0.15:  # a treasurer handed over to a member
         old = next(m for m in mine if m.role == GroupRole.TREASURER)
         heir = members[0]
         since = max(old.joined, heir.joined)
-        moment = since + int((NOW_MS - 5 * DAY_MS - since) * rng.uniform(0.3, 0.8))
+        moment = since + int((clock.NOW_MS - 5 * DAY_MS - since) * rng.uniform(0.3, 0.8))
         old.removed = heir.removed = moment
         mine.append(Membership(heir.group, heir.user, GroupRole.TREASURER, moment))
 
@@ -145,7 +146,7 @@ def _credits(ctx: Context, t: Treasury, count: int, stream: str = "ledger-credit
     rng = ctx.streams.np(stream)
     group = np.array([m.group for m in t.members])
     joined = np.array([m.joined for m in t.members], dtype=np.int64)
-    end = np.array([NOW_MS - HOUR_MS if m.removed == NULL_MS else m.removed for m in t.members], dtype=np.int64)
+    end = np.array([clock.NOW_MS - HOUR_MS if m.removed == NULL_MS else m.removed for m in t.members], dtype=np.int64)
     weight = np.maximum(end - joined, DAY_MS).astype(float)
     membership = rng.choice(len(t.members), count, p=weight / weight.sum())
     ms = joined[membership] + (rng.random(count) * (end - joined)[membership]).astype(np.int64)
@@ -212,12 +213,12 @@ def _statuses(rng: random.Random, n: int) -> list[WS]:
 
 def _withdrawal(rng: random.Random, t: Treasury, g: int, status: WS, start: int) -> Withdrawal:
     if status == WS.PENDING:  # mostly within the 72 h approval window; some already expired
-        created = NOW_MS - rng.randint(1, 70) * HOUR_MS if rng.random() < 0.6 else NOW_MS - rng.randint(4, 30) * DAY_MS
+        created = clock.NOW_MS - rng.randint(1, 70) * HOUR_MS if rng.random() < 0.6 else clock.NOW_MS - rng.randint(4, 30) * DAY_MS
     elif status == WS.APPROVED:
-        created = NOW_MS - rng.randint(3, 120) * HOUR_MS
+        created = clock.NOW_MS - rng.randint(3, 120) * HOUR_MS
     else:
-        created = start + int((NOW_MS - 6 * DAY_MS - start) * rng.random())
-    created = min(max(created, start), NOW_MS - HOUR_MS)
+        created = start + int((clock.NOW_MS - 6 * DAY_MS - start) * rng.random())
+    created = min(max(created, start), clock.NOW_MS - HOUR_MS)
     officers = _officers_at(t, g, created)
     people = _members_at(t, g, created)
     requester = rng.choice(officers) if rng.random() < 0.7 or len(people) == len(officers) else rng.choice(
@@ -240,7 +241,7 @@ def _amount(rng: random.Random, t: Treasury, w: Withdrawal, available: int) -> N
     votes = required if w.status in (WS.PAID, WS.APPROVED) else rng.randint(0, required - 1)
     moment = w.created
     for _ in range(votes):  # each vote by an officer in office at that moment
-        moment += max(int((min(expires, NOW_MS - MINUTE_MS) - moment) * rng.uniform(0.05, 0.5)), 1)
+        moment += max(int((min(expires, clock.NOW_MS - MINUTE_MS) - moment) * rng.uniform(0.05, 0.5)), 1)
         voted = {u for u, _ in w.approvals}
         candidates = [u for u in _officers_at(t, w.group, moment) if u != w.requester and u not in voted]
         if not candidates:
@@ -249,7 +250,7 @@ def _amount(rng: random.Random, t: Treasury, w: Withdrawal, available: int) -> N
     if w.status in (WS.PAID, WS.APPROVED):
         w.approved_at = moment
     if w.status == WS.PAID:
-        w.executed_at = min(moment + rng.randint(5, 600) * MINUTE_MS, NOW_MS - MINUTE_MS)
+        w.executed_at = min(moment + rng.randint(5, 600) * MINUTE_MS, clock.NOW_MS - MINUTE_MS)
     if w.status == WS.DECLINED:
         deciders = [u for u in _officers_at(t, w.group, moment) if u != w.requester] or [w.requester]
         w.declined_by = rng.choice(deciders)
@@ -259,8 +260,8 @@ def _amount(rng: random.Random, t: Treasury, w: Withdrawal, available: int) -> N
 def _groups(ctx: Context) -> Treasury:
     rng = ctx.streams.np("groups")
     n = ctx.profile.groups
-    created = HISTORY_START_MS + 30 * DAY_MS + (rng.random(n) * (NOW_MS - 90 * DAY_MS - HISTORY_START_MS - 30 * DAY_MS)).astype(np.int64)
-    created[:3] = np.minimum(created[:3], HISTORY_START_MS + 90 * DAY_MS)  # the demo officer's groups are old
+    created = clock.HISTORY_START_MS + 30 * DAY_MS + (rng.random(n) * (clock.NOW_MS - 90 * DAY_MS - clock.HISTORY_START_MS - 30 * DAY_MS)).astype(np.int64)
+    created[:3] = np.minimum(created[:3], clock.HISTORY_START_MS + 90 * DAY_MS)  # the demo officer's groups are old
     weights = np.array([r[3] for r in RULES])
     rules = [RULES[i] for i in rng.choice(len(RULES), n, p=weights / weights.sum())]
     for i, rule in enumerate(RULES[: min(n, len(RULES))]):
@@ -310,7 +311,7 @@ def _write_accounts(ctx: Context, t: Treasury, group_ids: np.ndarray) -> np.ndar
     status = np.array([AccountStatus.ACTIVE.value] * n + [AccountStatus.FAILED.value if i % 2 == 0 else
                                                           AccountStatus.PENDING.value for i in range(len(extra))])
     created = t.created[group] + np.where(status == AccountStatus.FAILED.value, 1, 30) * MINUTE_MS
-    created = np.where(status == AccountStatus.PENDING.value, NOW_MS - rng.integers(1, 48, len(group)) * HOUR_MS, created)
+    created = np.where(status == AccountStatus.PENDING.value, clock.NOW_MS - rng.integers(1, 48, len(group)) * HOUR_MS, created)
     ids = uuid7(rng, created)
     numbers = 7_000_000_000 + rng.choice(2_999_999_999, len(group), replace=False)
     provider = np.array(["flutterwave", "paystack", "monnify"])[rng.integers(0, 3, len(group))]
@@ -405,8 +406,8 @@ def _payouts(ctx: Context, t: Treasury, withdrawal_ids: np.ndarray) -> list[dict
         else:
             status = PayoutStatus.FAILED if i % 2 == 0 else PayoutStatus.PENDING
             retried, updated = False, created
-        out.append({"withdrawal": i, "status": status, "retried": retried, "created": min(created, NOW_MS - MINUTE_MS),
-                    "updated": min(max(updated, created), NOW_MS - MINUTE_MS), "amount": w.amount,
+        out.append({"withdrawal": i, "status": status, "retried": retried, "created": min(created, clock.NOW_MS - MINUTE_MS),
+                    "updated": min(max(updated, created), clock.NOW_MS - MINUTE_MS), "amount": w.amount,
                     "beneficiary": w.beneficiary, "executed_by": w.approvals[-1][0] if w.approvals else w.requester,
                     "provider": "flutterwave" if rng.random() < 0.8 else "paystack",
                     "error": rng.choice(PAYOUT_ERRORS), "ref": f"TRF-{rng.getrandbits(64):016x}"})
@@ -436,7 +437,7 @@ def _write_payouts(ctx: Context, t: Treasury, payouts: list[dict], withdrawal_id
     }, order=ordered(ids))
     failed = [(k, p) for k, p in enumerate(payouts) if p["status"] == PayoutStatus.FAILED or p["retried"]]
     if failed:
-        ms = np.array([min(p["created"] + 2 * MINUTE_MS, NOW_MS - MINUTE_MS) for _, p in failed], dtype=np.int64)
+        ms = np.array([min(p["created"] + 2 * MINUTE_MS, clock.NOW_MS - MINUTE_MS) for _, p in failed], dtype=np.int64)
         rec_ids = uuid7(rng, ms)
         ctx.copy("payout_recovery", {
             "id": fmt.uuid(rec_ids), "withdrawal_id": fmt.ref(withdrawal_ids, np.array([p["withdrawal"] for _, p in failed])),
@@ -453,7 +454,7 @@ def _write_webhooks(ctx: Context, payouts: list[dict]) -> None:
     """Provider callbacks: one per finished payout and one per recent provider credit."""
     rng = ctx.streams.np("webhooks")
     reference, client_ref, source, ms, amount, _ = ctx.extras["ledger_references"]
-    recent = np.flatnonzero((source == LedgerSource.PROVIDER_SANDBOX.value) & (ms > NOW_MS - 14 * DAY_MS))
+    recent = np.flatnonzero((source == LedgerSource.PROVIDER_SANDBOX.value) & (ms > clock.NOW_MS - 14 * DAY_MS))
     done = [p for p in payouts if p["status"] != PayoutStatus.PENDING]
     events = [("transfer.completed", f"tr-{p['ref']}", p["updated"] + 5_000,
                {"event": "transfer.completed", "data": {"reference": p["ref"], "status": p["status"].value}}) for p in done]
@@ -462,10 +463,10 @@ def _write_webhooks(ctx: Context, payouts: list[dict]) -> None:
                                                        "currency": "NGN", "status": "successful"}}) for i in recent]
     if not events:
         return
-    created = np.minimum(np.array([e[2] for e in events], dtype=np.int64), NOW_MS - MINUTE_MS)
+    created = np.minimum(np.array([e[2] for e in events], dtype=np.int64), clock.NOW_MS - MINUTE_MS)
     ids = uuid7(rng, created)
     n = len(events)
-    pending = created > NOW_MS - 10 * MINUTE_MS  # the newest callbacks are not processed yet
+    pending = created > clock.NOW_MS - 10 * MINUTE_MS  # the newest callbacks are not processed yet
     pending[-1] = True
     errored = ~pending & (rng.random(n) < 0.01)
     processed = ~pending & ~errored
@@ -496,7 +497,7 @@ def _history(ctx: Context, t: Treasury, withdrawal_ids: np.ndarray, payouts: lis
                 rows.append((WS.APPROVED, WS.PAID, w.executed_at, w.approvals[-1][0], None))
             if w.status == WS.DECLINED:
                 moment = max([w.created + MINUTE_MS] + [a[1] + MINUTE_MS for a in w.approvals])
-                rows.append((WS.PENDING, WS.DECLINED, min(moment, NOW_MS - MINUTE_MS), w.declined_by, w.decline_reason))
+                rows.append((WS.PENDING, WS.DECLINED, min(moment, clock.NOW_MS - MINUTE_MS), w.declined_by, w.decline_reason))
             h.add(ReviewableEntity.WITHDRAWAL_REQUEST, np.repeat(withdrawal_ids[i : i + 1], len(rows)),
                   [r[0] and r[0].value for r in rows], np.array([r[1].value for r in rows], dtype=object),
                   np.array([r[2] for r in rows]), [bytes(users[r[3]]) for r in rows], [r[4] for r in rows])
@@ -511,7 +512,7 @@ def _history(ctx: Context, t: Treasury, withdrawal_ids: np.ndarray, payouts: lis
                              p["error"] if p["status"] == PayoutStatus.FAILED else None))
             h.add(ReviewableEntity.PAYOUT, np.repeat(payout_ids[k : k + 1], len(rows)), [r[0] and r[0].value for r in rows],
                   np.array([r[1].value for r in rows], dtype=object),
-                  np.minimum(np.array([r[2] for r in rows]), NOW_MS - MINUTE_MS), b"", [r[3] for r in rows])
+                  np.minimum(np.array([r[2] for r in rows]), clock.NOW_MS - MINUTE_MS), b"", [r[3] for r in rows])
 
 
 def generate(ctx: Context) -> None:

@@ -28,7 +28,8 @@ from dashboard.models.enums import (
 )
 from dashboard.seed import copy as fmt
 from dashboard.seed import images
-from dashboard.seed.clock import AS_OF, DAY_MS, HOUR_MS, MINUTE_MS, NOW_MS, NULL_MS
+from dashboard.seed import clock
+from dashboard.seed.clock import DAY_MS, HOUR_MS, MINUTE_MS, NULL_MS
 from dashboard.seed.context import Context
 from dashboard.seed.ids import ordered, uuid7
 
@@ -152,14 +153,14 @@ class _Planner:
     # --- time helpers (milliseconds) ---
     def after(self, start: int, low: float, high: float) -> int:
         delay = int(random_loguniform(self.rng, low, high))
-        room = NOW_MS - MINUTE_MS - start
+        room = clock.NOW_MS - MINUTE_MS - start
         return start + (delay if delay < room else max(int(room * self.rng.uniform(0.05, 0.9)), 1))
 
     def recent(self, not_before: int) -> int:
         """A submission time for an open case: mostly the last few days."""
         age = min(self.rng.expovariate(1 / (2.5 * DAY_MS)), 20 * DAY_MS)
-        moment = int(NOW_MS - MINUTE_MS * 5 - age)
-        return moment if moment > not_before else not_before + int((NOW_MS - not_before) * self.rng.uniform(0.1, 0.6))
+        moment = int(clock.NOW_MS - MINUTE_MS * 5 - age)
+        return moment if moment > not_before else not_before + int((clock.NOW_MS - not_before) * self.rng.uniform(0.1, 0.6))
 
     def plan(self) -> KycRows:
         for i, code in enumerate(self.c.journey):
@@ -211,7 +212,7 @@ class _Planner:
                  last_name=c.last_name[user], dob=dob, address=f"{c.address[user]}, {c.city[user]}",
                  country=c.country[user], submitted=submitted, updated=decided or submitted,
                  document_number=document_number(rng, doc_type, c.country[user], dob, c.last_name[user]),
-                 expiry=AS_OF + timedelta(days=rng.randint(200, 3600)))
+                 expiry=clock.AS_OF + timedelta(days=rng.randint(200, 3600)))
         reason = self.reason_for(status, doc_type)
         screened = status != V.PENDING or rng.random() < 0.8
         mismatch = self.extracted(v, reason, screened)
@@ -280,7 +281,7 @@ class _Planner:
         if status == V.PENDING:
             return
         a, b = rng.sample(self.reviewers, 2) if len(self.reviewers) > 1 else (self.reviewers[0], self.reviewers[0])
-        end = decided if decided is not None else NOW_MS - MINUTE_MS
+        end = decided if decided is not None else clock.NOW_MS - MINUTE_MS
         claimed = submitted + int((end - submitted) * rng.uniform(0.05, 0.5))
         ev.append((ReviewableEntity.KYC_VERIFICATION, index, V.PENDING, V.UNDER_REVIEW, claimed, a, None))
         if status == V.UNDER_REVIEW:
@@ -364,7 +365,7 @@ class _Planner:
                   score: int, flags: list, details: dict | None, checked: int) -> None:
         r = self.rows.checks
         name, prefix = PROVIDERS[check]
-        checked = min(checked, NOW_MS - MINUTE_MS)
+        checked = min(checked, clock.NOW_MS - MINUTE_MS)
         r["user"].append(user)
         r["verification"].append(verification)
         r["type"].append(check)
@@ -509,7 +510,7 @@ def _render(kind: KycDocumentType, v: dict, ver: int, c, seed: int) -> bytes:
     first, last = v["x_first"][ver] or v["first_name"][ver], v["x_last"][ver] or v["last_name"][ver]
     dob, number, expiry = v["x_dob"][ver] or v["dob"][ver], v["x_number"][ver] or v["document_number"][ver], v["expiry"][ver]
     if v["rejection_code"][ver] == "DOCUMENT_EXPIRED":
-        expiry = AS_OF - timedelta(days=40 + seed % 300)
+        expiry = clock.AS_OF - timedelta(days=40 + seed % 300)
     if kind == KycDocumentType.ID_FRONT:
         return images.id_front(doc_type, country, first, last, dob, number, expiry, seed)
     if kind == KycDocumentType.ID_BACK:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dashboard.models.enums import AssetType
-from dashboard.seed.clock import AS_OF_DAY, HISTORY_START_DAY
+from dashboard.seed import clock
 
 # symbol, name, asset type, USD price on AS_OF, daily volatility
 ASSETS: list[tuple[str, str, AssetType, float, float]] = [
@@ -62,7 +62,7 @@ def _walk(rng: np.random.Generator, end_value: float, volatility: float, days: i
     steps = rng.normal(drift, volatility, days)
     steps[0] = 0.0
     if weekdays_only:
-        weekday = (np.arange(HISTORY_START_DAY, HISTORY_START_DAY + days) + 3) % 7  # 0 = Monday
+        weekday = (np.arange(clock.HISTORY_START_DAY, clock.HISTORY_START_DAY + days) + 3) % 7  # 0 = Monday
         steps[weekday >= 5] = 0.0
     log_path = np.cumsum(steps)
     return end_value * np.exp(log_path - log_path[-1])
@@ -80,14 +80,14 @@ class Market:
     cedis_per_usd: np.ndarray  # [day]
 
     def day_index(self, day_numbers: np.ndarray) -> np.ndarray:
-        return np.asarray(day_numbers, dtype=np.int64) - HISTORY_START_DAY
+        return np.asarray(day_numbers, dtype=np.int64) - clock.HISTORY_START_DAY
 
     def currency_index(self, code: str) -> int:
         return self.currencies.index(code)
 
 
 def build_market(rng: np.random.Generator) -> Market:
-    days = AS_OF_DAY - HISTORY_START_DAY + 1
+    days = clock.AS_OF_DAY - clock.HISTORY_START_DAY + 1
     prices = []
     for _, _, asset_type, end_price, vol in ASSETS:
         path = _walk(rng, end_price, vol, days, weekdays_only=asset_type == AssetType.STOCK, drift=0.0004)

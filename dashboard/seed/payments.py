@@ -17,7 +17,8 @@ import numpy as np
 
 from dashboard.models.enums import AccountType, Platform, ReviewableEntity, Role, TransactionMethod, TransactionStatus, TransactionType
 from dashboard.seed import copy as fmt
-from dashboard.seed.clock import DAY_MS, HOUR_MS, MINUTE_MS, NOW_MS, NULL_MS, days_of, later, recent, uniform_between
+from dashboard.seed import clock
+from dashboard.seed.clock import DAY_MS, HOUR_MS, MINUTE_MS, NULL_MS, days_of, later, recent, uniform_between
 from dashboard.seed.context import Context, draw, lookup
 from dashboard.seed.customers import COUNTRIES
 from dashboard.seed.ids import SD, digits, hex_tokens, numbered, ordered, uuid7
@@ -107,7 +108,7 @@ def _allocate(rng: np.random.Generator, ctx: Context, total: int) -> np.ndarray:
     c = ctx.customers
     portfolio_platforms = np.isin(c.platform, [Platform.VIP.value, Platform.VALIFI.value, Platform.DIBOAS.value])
     eligible = np.flatnonzero(c.approved & (c.has_portfolio | portfolio_platforms))
-    active_days = (NOW_MS - c.kyc_approved_ms[eligible]) / DAY_MS
+    active_days = (clock.NOW_MS - c.kyc_approved_ms[eligible]) / DAY_MS
     weight = rng.lognormal(0, 0.8, len(eligible)) * np.maximum(active_days, 1)
     counts = rng.multinomial(total, weight / weight.sum())
     return np.repeat(eligible, counts)
@@ -160,7 +161,7 @@ def _round_fiat_deposits(rng: np.random.Generator, market: Market, t: Transactio
 
 def _times(rng: np.random.Generator, ctx: Context, user: np.ndarray, status: np.ndarray, method: np.ndarray) -> tuple:
     start = ctx.customers.kyc_approved_ms[user] + HOUR_MS
-    created = uniform_between(rng, start, NOW_MS - 10 * MINUTE_MS)
+    created = uniform_between(rng, start, clock.NOW_MS - 10 * MINUTE_MS)
     queued = np.isin(status, [S.PENDING, S.AWAITING_SECOND_APPROVAL])
     created = np.where(queued, recent(rng, start, 2.5 * DAY_MS, 30 * DAY_MS), created)
     low = lookup(method, lambda m: PROCESSING[M(m)][0])
@@ -184,7 +185,7 @@ def _unverified_rows(rng: np.random.Generator, ctx: Context, users: np.ndarray) 
     c = ctx.customers
     n = len(users)
     status = np.where(rng.random(n) < 0.7, S.DECLINED.value, S.CANCELLED.value)
-    created = uniform_between(rng, c.created_ms[users] + HOUR_MS, NOW_MS - HOUR_MS)
+    created = uniform_between(rng, c.created_ms[users] + HOUR_MS, clock.NOW_MS - HOUR_MS)
     done = later(rng, created, 10 * MINUTE_MS, DAY_MS)
     return {"user": users, "status": status, "kind": np.full(n, T.DEPOSIT.value),
             "method": np.where(c.account_type[users] == "CRYPTO", M.CRYPTO_TRANSFER.value, M.WIRE_TRANSFER.value),
@@ -229,7 +230,7 @@ def finalize(ctx: Context, t: Transactions, threshold: int) -> None:
     processed = t.processed != NULL_MS
     t.processed_by = np.where(processed, np.where(four_eyes, checker, regular), b"")
     t.first_by = np.where(four_eyes, maker, b"")
-    end = np.where(processed, t.processed, NOW_MS - MINUTE_MS)
+    end = np.where(processed, t.processed, clock.NOW_MS - MINUTE_MS)
     first_at = t.created + ((end - t.created) * rng.uniform(0.2, 0.8, n)).astype(np.int64)
     t.first_at = np.where(four_eyes, first_at, NULL_MS)
     t.updated = np.where(t.status == S.AWAITING_SECOND_APPROVAL, t.first_at, t.updated)

@@ -22,7 +22,8 @@ import numpy as np
 from dashboard.models.enums import AccountType, Role, TradeType, TransactionStatus, TransactionType
 from dashboard.seed import copy as fmt
 from dashboard.seed import payments
-from dashboard.seed.clock import AS_OF_DAY, DAY_MS, HISTORY_START_DAY, HOUR_MS, MINUTE_MS, NOW_MS, NULL_MS, SNAPSHOT_DAYS, WINDOW_START_DAY, days_of
+from dashboard.seed import clock
+from dashboard.seed.clock import DAY_MS, HOUR_MS, MINUTE_MS, NULL_MS, SNAPSHOT_DAYS, days_of
 from dashboard.seed.context import Context
 from dashboard.seed.ids import SD, ordered, uuid7
 from dashboard.seed.market import Market, build_market
@@ -74,25 +75,27 @@ def _universe(rng: np.random.Generator, market: Market, account_type: np.ndarray
 def _trade_schedule(rng: np.random.Generator, ctx: Context, book: Book) -> dict[str, np.ndarray]:
     c = ctx.customers
     approved = c.approved[book.owners]
-    first_day = np.where(approved, days_of(c.kyc_approved_ms[book.owners]) + 1, AS_OF_DAY + 1)
-    years = np.maximum(AS_OF_DAY - first_day, 0) / 365.0
+    first_day = np.where(approved, days_of(c.kyc_approved_ms[book.owners]) + 1, clock.AS_OF_DAY + 1)
+    years = np.maximum(clock.AS_OF_DAY - first_day, 0) / 365.0
     counts = rng.poisson(ctx.profile.trades_per_year * years)
     owner = np.repeat(np.arange(len(book.owners)), counts)
-    day = first_day[owner] + (rng.random(len(owner)) * (AS_OF_DAY + 1 - first_day[owner])).astype(np.int64)
-    key = np.unique(owner * 100_000 + (day - HISTORY_START_DAY))  # one trade per portfolio and day
-    owner, day = key // 100_000, key % 100_000 + HISTORY_START_DAY
+    day = first_day[owner] + (rng.random(len(owner)) * (clock.AS_OF_DAY + 1 - first_day[owner])).astype(np.int64)
+    key = np.unique(owner * 100_000 + (day - clock.HISTORY_START_DAY))  # one trade per portfolio and day
+    owner, day = key // 100_000, key % 100_000 + clock.HISTORY_START_DAY
     order = np.argsort(day, kind="stable")
     n = len(order)
-    return {"owner": owner[order], "day": day[order], "action": rng.random(n), "slot": rng.random(n),
-            "share": rng.uniform(0.15, 0.85, n), "sell_share": rng.uniform(0.1, 0.6, n),
-            "sell_pick": rng.random((n, SLOTS)), "time": rng.uniform(13.5, 21, n)}
+    schedule = {"owner": owner[order], "day": day[order], "action": rng.random(n), "slot": rng.random(n),
+                "share": rng.uniform(0.15, 0.85, n), "sell_share": rng.uniform(0.1, 0.6, n),
+                "sell_pick": rng.random((n, SLOTS)), "time": rng.uniform(13.5, 21, n)}
+    done = schedule["day"] * DAY_MS + (schedule["time"] * HOUR_MS).astype(np.int64) < clock.NOW_MS - MINUTE_MS
+    return {k: v[done] for k, v in schedule.items()}  # today's trades only up to now
 
 
 def _apply_trades(book: Book, market: Market, e: dict[str, np.ndarray], day: int) -> None:
     p = e["owner"]
     if not len(p):
         return
-    di = day - HISTORY_START_DAY
+    di = day - clock.HISTORY_START_DAY
     held = book.qty[p] > 0
     buy = (book.cash[p] >= MIN_CASH_TO_BUY) & ((e["action"] < 0.72) | ~held.any(1))
     k = np.where(buy, np.minimum(np.searchsorted(np.cumsum(SLOT_WEIGHTS), e["slot"]), SLOTS - 1),
@@ -143,8 +146,8 @@ def _apply_flows(book: Book, market: Market, t: payments.Transactions, rows: np.
 
 
 def _record_window(book: Book, market: Market, day: int, flow: np.ndarray) -> None:
-    w = day - WINDOW_START_DAY
-    price = market.price_cents[book.slots, day - HISTORY_START_DAY]
+    w = day - clock.WINDOW_START_DAY
+    price = market.price_cents[book.slots, day - clock.HISTORY_START_DAY]
     if (book.qty.astype(float) * price).max(initial=0) > 9e18:
         raise OverflowError("portfolio value out of range for exact integer arithmetic")
     value = (book.qty * price + UNIT // 2) // UNIT
@@ -172,12 +175,12 @@ def simulate(ctx: Context, market: Market, t: payments.Transactions) -> Book:
     flows = flows[np.argsort(t.processed[flows], kind="stable")]
     flow_day = days_of(t.processed[flows])
     trades = _trade_schedule(rng, ctx, book)
-    for day in range(HISTORY_START_DAY, AS_OF_DAY + 1):
+    for day in range(clock.HISTORY_START_DAY, clock.AS_OF_DAY + 1):
         lo, hi = np.searchsorted(flow_day, [day, day + 1])
         flow = _apply_flows(book, market, t, flows[lo:hi], pos, day)
         lo, hi = np.searchsorted(trades["day"], [day, day + 1])
         _apply_trades(book, market, {k: v[lo:hi] for k, v in trades.items() if k != "day"}, day)
-        if day >= WINDOW_START_DAY:
+        if day >= clock.WINDOW_START_DAY:
             _record_window(book, market, day, flow)
     return book
 
@@ -198,7 +201,7 @@ def _write_portfolios(ctx: Context, book: Book) -> np.ndarray:
     today, invested = total[-1], w["invested"][-1]
     daily = today - total[-2] - w["flow"][-1]
     monthly = today - total[-31] - w["flow"][-30:].sum(0)
-    updated = np.full(len(ids), NOW_MS - 30_000)
+    updated = np.full(len(ids), clock.NOW_MS - 30_000)
     ctx.copy("portfolios", {
         "id": fmt.uuid(ids), "user_id": fmt.ref(c.ids, book.owners), "total_value": fmt.money(today),
         "crypto_value": fmt.money(w["crypto"][-1]), "stock_value": fmt.money(w["stock"][-1]),
@@ -216,7 +219,7 @@ def _write_holdings(ctx: Context, book: Book, market: Market, portfolio_ids: np.
     p, k = np.nonzero(book.qty > 0)
     symbol = book.slots[p, k]
     qty, cost = book.qty[p, k], book.cost[p, k]
-    price = market.price_cents[symbol, AS_OF_DAY - HISTORY_START_DAY]
+    price = market.price_cents[symbol, clock.AS_OF_DAY - clock.HISTORY_START_DAY]
     value = (qty * price + UNIT // 2) // UNIT
     average = np.rint(cost * (UNIT / qty)).astype(np.int64)
     created = book.first_buy[p, k]
@@ -228,7 +231,7 @@ def _write_holdings(ctx: Context, book: Book, market: Market, portfolio_ids: np.
         "quantity": fmt.fixed(qty, 8), "average_buy_price": fmt.money(average), "current_price": fmt.money(price),
         "total_value": fmt.money(value), "profit_loss": fmt.money(value - cost),
         "profit_loss_percent": fmt.fixed(_percent(value - cost, cost), 4),
-        "last_price_update": fmt.ts(np.full(len(ids), NOW_MS - 60_000)), "created_at": fmt.ts(created),
+        "last_price_update": fmt.ts(np.full(len(ids), clock.NOW_MS - 60_000)), "created_at": fmt.ts(created),
         "updated_at": fmt.ts(book.last_trade[p, k]),
     }, order=ordered(ids))
 
@@ -265,14 +268,15 @@ def _snapshot_chunks(ctx: Context, book: Book, portfolio_ids: np.ndarray, days_p
         days = np.arange(start, min(start + days_per_chunk, SNAPSHOT_DAYS))
         d = np.repeat(days, n)
         o = np.tile(np.arange(n), len(days))
-        created = (WINDOW_START_DAY + d + 1) * DAY_MS - rng.integers(1_000, 60_000, len(d))
+        created = (clock.WINDOW_START_DAY + d + 1) * DAY_MS - rng.integers(1_000, 60_000, len(d))
+        created = np.minimum(created, clock.NOW_MS - rng.integers(1_000, 60_000, len(d)))  # today's: taken by now
         ids = uuid7(rng, created)
         order = ordered(ids)
         d, o, ids, created = d[order], o[order], ids[order], created[order]
         crypto, stock, cash = w["crypto"][d, o], w["stock"][d, o], w["cash"][d, o]
         total, invested = crypto + stock + cash, w["invested"][d, o]
         yield {
-            "id": fmt.uuid(ids), "portfolio_id": pid[o], "snapshot_date": fmt.date(WINDOW_START_DAY + d),
+            "id": fmt.uuid(ids), "portfolio_id": pid[o], "snapshot_date": fmt.date(clock.WINDOW_START_DAY + d),
             "total_value": fmt.money(total), "crypto_value": fmt.money(crypto), "stock_value": fmt.money(stock),
             "cash_value": fmt.money(cash), "net_flow": fmt.money(w["flow"][d, o]),
             "total_pnl": fmt.money(total - invested), "total_pnl_percent": fmt.fixed(_percent(total - invested, invested), 4),

@@ -13,7 +13,8 @@ import numpy as np
 from dashboard.models.enums import ReviewableEntity, Role, TicketCategory, TicketPriority, TicketStatus
 from dashboard.seed import copy as fmt
 from dashboard.seed import images
-from dashboard.seed.clock import DAY_MS, HOUR_MS, MINUTE_MS, NOW_MS, NULL_MS, later, recent, uniform_between
+from dashboard.seed import clock
+from dashboard.seed.clock import DAY_MS, HOUR_MS, MINUTE_MS, NULL_MS, later, recent, uniform_between
 from dashboard.seed.context import Context, draw
 from dashboard.seed.ids import SD, ordered, uuid7
 
@@ -76,9 +77,9 @@ def _tickets(ctx: Context, rng: np.random.Generator) -> dict[str, np.ndarray]:
     start = c.created_ms[user] + HOUR_MS
     created = np.where(np.isin(status, [TS.OPEN, TS.IN_PROGRESS]), recent(rng, start, 3 * DAY_MS, 30 * DAY_MS),
                        np.where(status == TS.RESOLVED, recent(rng, start, 6 * DAY_MS, 40 * DAY_MS),
-                                uniform_between(rng, start, NOW_MS - 10 * DAY_MS)))
-    created = np.minimum(created, NOW_MS - HOUR_MS)
-    end = np.where(np.isin(status, [TS.OPEN, TS.IN_PROGRESS]), NOW_MS - 5 * MINUTE_MS,
+                                uniform_between(rng, start, clock.NOW_MS - 10 * DAY_MS)))
+    created = np.minimum(created, clock.NOW_MS - HOUR_MS)
+    end = np.where(np.isin(status, [TS.OPEN, TS.IN_PROGRESS]), clock.NOW_MS - 5 * MINUTE_MS,
                    later(rng, created, 2 * HOUR_MS, 6 * DAY_MS))
     category = draw(rng, CATEGORY, n)
     staff = ctx.staff
@@ -174,7 +175,7 @@ def generate(ctx: Context) -> None:
     n = len(t["status"])
     ticket_ids = uuid7(rng, t["created"])
     closed = np.where(t["status"] == TS.CLOSED, s["last_reply"] + rng.integers(1, 72, n) * HOUR_MS, NULL_MS)
-    closed = np.where(closed != NULL_MS, np.minimum(closed, NOW_MS - MINUTE_MS), NULL_MS)
+    closed = np.where(closed != NULL_MS, np.minimum(closed, clock.NOW_MS - MINUTE_MS), NULL_MS)
     unread = (s["last_customer"] > s["last_staff"]) & (rng.random(n) < 0.6)
     staff_read = np.where(s["last_staff"] == NULL_MS, np.where(rng.random(n) < 0.5, s["last_customer"], NULL_MS),
                           np.where(unread, s["last_staff"], np.maximum(s["last_customer"], s["last_staff"])))

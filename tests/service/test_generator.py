@@ -12,6 +12,7 @@ import hashlib
 import io
 import uuid
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import psycopg
@@ -44,13 +45,15 @@ from dashboard.models.enums import (
     VerificationStatus,
     WithdrawalStatus,
 )
-from dashboard.seed import AS_OF, DEMO_OFFICER, DEMO_STAFF, NOW, PROFILES, run_seed
+from dashboard.seed import DEMO_OFFICER, DEMO_STAFF, PROFILES, calendar_for, run_seed
 from dashboard.auth.passwords import needs_rehash, verify_password
 from tests.conftest import create_database, drop_database
 
 DEMO = PROFILES["demo"]
 TINY = PROFILES["tiny"]
 SEED = 20261122
+AS_OF = date(2026, 11, 20)  # a fixed past day: the rows are the same on any day the tests run
+_, NOW = calendar_for(AS_OF)  # the end of that day
 
 
 @contextlib.contextmanager
@@ -73,6 +76,7 @@ def private_files(folder: Path) -> Iterator[Path]:
 
 def seed(url: str, profile: str, seed_value: int = SEED, **kwargs) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
+    kwargs.setdefault("as_of", AS_OF)
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = run_seed(url=url, profile=profile, seed=seed_value, quiet=True, **kwargs)
     return code, out.getvalue(), err.getvalue()
