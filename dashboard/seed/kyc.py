@@ -26,6 +26,8 @@ from dashboard.models.enums import (
     Role,
     VerificationStatus,
 )
+from dashboard.core.permissions import Perm, has_permission
+from dashboard.kyc.rules import DEFAULT_SLA_HOURS
 from dashboard.seed import copy as fmt
 from dashboard.seed import images
 from dashboard.seed import clock
@@ -145,8 +147,9 @@ class _Planner:
         self.ctx = ctx
         self.c = ctx.customers
         self.rng = ctx.streams.py("kyc")
-        self.reviewers = [bytes(x) for x in ctx.staff.ids[ctx.staff.with_roles(Role.COMPLIANCE)]]
-        self.admins = [bytes(x) for x in ctx.staff.ids[ctx.staff.with_roles(Role.ADMIN)]]
+        # Only compliance officers review (``kyc.review``); an administrator reads the queue.
+        self.reviewers = [bytes(x) for x in ctx.staff.ids[ctx.staff.with_roles(*_roles_with(Perm.KYC_REVIEW))]]
+        self.sla_hours = _sla_hours(ctx)
         self.rows = KycRows()
         self.open_cases = 0
 
@@ -157,9 +160,17 @@ class _Planner:
         return start + (delay if delay < room else max(int(room * self.rng.uniform(0.05, 0.9)), 1))
 
     def recent(self, not_before: int) -> int:
-        """A submission time for an open case: mostly the last few days."""
-        age = min(self.rng.expovariate(1 / (2.5 * DAY_MS)), 20 * DAY_MS)
-        moment = int(clock.NOW_MS - MINUTE_MS * 5 - age)
+        """A submission time for an open case, so the queue shows every SLA state today: about 40 %
+        well within the review target, 15 % due soon (its last quarter), 45 % overdue (up to 20 days)."""
+        sla = self.sla_hours * HOUR_MS
+        kind = self.rng.random()
+        if kind < 0.4:
+            age = self.rng.uniform(5 * MINUTE_MS, 0.6 * sla)
+        elif kind < 0.55:
+            age = self.rng.uniform(0.78 * sla, 0.95 * sla)
+        else:
+            age = min(1.1 * sla + self.rng.expovariate(1 / (2.5 * DAY_MS)), 20 * DAY_MS)
+        moment = int(clock.NOW_MS - age)
         return moment if moment > not_before else not_before + int((clock.NOW_MS - not_before) * self.rng.uniform(0.1, 0.6))
 
     def plan(self) -> KycRows:
@@ -294,7 +305,7 @@ class _Planner:
             ev.append((ReviewableEntity.KYC_VERIFICATION, index, V.UNDER_REVIEW, V.AWAITING_SECOND_REVIEW, first_at, a, None))
             if status == V.AWAITING_SECOND_REVIEW:
                 return
-        reviewer = b if four_eyes else (a if rng.random() < 0.93 or not self.admins else self.admins[0])
+        reviewer = b if four_eyes else a
         previous = V.AWAITING_SECOND_REVIEW if four_eyes else V.UNDER_REVIEW
         v.update(reviewed_by=reviewer, reviewed_at=decided, updated=decided)
         if reason:
@@ -389,6 +400,15 @@ class _Planner:
                 flags = [] if level == RiskLevel.LOW else ["adverse_media"]
                 self.check_row(None, int(user), CheckType.AML, CheckResult.CLEAR if level == RiskLevel.LOW else CheckResult.CONSIDER,
                                level, self.rng.randint(low, high), flags, None, self.after(start, DAY_MS, 300 * DAY_MS))
+
+
+def _roles_with(perm: Perm) -> list[Role]:
+    return [role for role in Role if has_permission(role, perm)]
+
+
+def _sla_hours(ctx: Context) -> int:
+    row = ctx.loader.conn.execute("SELECT kyc_sla_hours FROM settings WHERE id = 1").fetchone()
+    return int(row[0]) if row else DEFAULT_SLA_HOURS
 
 
 def random_loguniform(rng: random.Random, low: float, high: float) -> float:

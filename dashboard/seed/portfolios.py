@@ -21,7 +21,7 @@ import numpy as np
 
 from dashboard.models.enums import AccountType, Role, TradeType, TransactionStatus, TransactionType
 from dashboard.seed import copy as fmt
-from dashboard.seed import payments
+from dashboard.seed import payments, payments_write
 from dashboard.seed import clock
 from dashboard.seed.clock import DAY_MS, HOUR_MS, MINUTE_MS, NULL_MS, SNAPSHOT_DAYS, days_of
 from dashboard.seed.context import Context
@@ -118,29 +118,66 @@ def _apply_trades(book: Book, market: Market, e: dict[str, np.ndarray], day: int
     book.trades.append({"owner": p, "symbol": symbol, "buy": buy, "qty": q, "price": price, "value": value, "ms": ms})
 
 
+def _slot_of(book: Book, market: Market, t: payments.Transactions, rows: np.ndarray, owner: np.ndarray) -> np.ndarray:
+    """The holding slot a crypto row moves (the slot holding its coin), -1 for fiat or a coin not held."""
+    asset = market.currency_asset[t.currency[rows]]
+    match = (book.slots[owner] == asset[:, None]) & (asset[:, None] >= 0)
+    return np.where(match.any(1), np.argmax(match, axis=1), -1)
+
+
 def _apply_flows(book: Book, market: Market, t: payments.Transactions, rows: np.ndarray, pos: np.ndarray,
                  day: int) -> np.ndarray:
-    """Book one day's completed deposits, then withdrawals; return that day's net flow per owner."""
+    """Book one day's completed deposits, then withdrawals, as the treasury service does: fiat moves the
+    cash by ``amount_usd``, crypto the holding of that coin by ``amount``. Returns that day's net flow
+    (USD cents) per owner."""
     flow = np.zeros(len(book.owners), dtype=np.int64)
-    deposits = rows[t.kind[rows] == TransactionType.DEPOSIT]
-    np.add.at(flow, pos[t.user[deposits]], t.usd[deposits])
-    book.cash += flow
-    withdrawals = rows[t.kind[rows] == TransactionType.WITHDRAWAL]
+    deposits = rows[(t.kind[rows] == TransactionType.DEPOSIT)]
+    owner = pos[t.user[deposits]]
+    slot = _slot_of(book, market, t, deposits, owner)
+    coin = market.quantum[t.currency[deposits]] == 1
+    lost = coin & (slot < 0)  # a coin this portfolio cannot hold: the treasurer declined it
+    t.status[deposits[lost]] = TransactionStatus.DECLINED.value
+    t.reason[deposits[lost]] = payments.UNSUPPORTED_COIN
+    ok = ~lost
+    np.add.at(flow, owner[ok], t.usd[deposits[ok]])
+    fiat = ok & ~coin
+    np.add.at(book.cash, owner[fiat], t.usd[deposits[fiat]])
+    held = ok & coin
+    p, k = owner[held], slot[held]
+    np.add.at(book.qty, (p, k), t.units[deposits[held]])
+    np.add.at(book.cost, (p, k), t.usd[deposits[held]])
+    ms = t.processed[deposits[held]]
+    book.first_buy[p, k] = np.where(book.first_buy[p, k] == NULL_MS, ms, np.minimum(book.first_buy[p, k], ms))
+    book.last_trade[p, k] = np.maximum(book.last_trade[p, k], ms)
+    withdrawals = rows[(t.kind[rows] == TransactionType.WITHDRAWAL)]
     if len(withdrawals):
         owner = pos[t.user[withdrawals]]
         _, first = np.unique(owner, return_index=True)
         duplicate = np.ones(len(withdrawals), dtype=bool)
         duplicate[first] = False
+        coin = market.quantum[t.currency[withdrawals]] == 1
+        slot = _slot_of(book, market, t, withdrawals, owner)
+        have = book.qty[owner, np.maximum(slot, 0)]
+        want = np.where(slot >= 0, (have * t.withdraw_share[withdrawals]).astype(np.int64), 0)
+        usd_coin = payments.value_of(market, want, t.currency[withdrawals], np.full(len(owner), day))
         target = (book.cash[owner] * t.withdraw_share[withdrawals]).astype(np.int64)
-        ok = ~duplicate & (target >= MIN_WITHDRAWAL)
-        units, usd = payments.convert(market, np.maximum(target, 1), t.currency[withdrawals], np.full(len(owner), day))
-        ok &= usd <= target
+        units_fiat, usd_fiat = payments.convert(market, np.maximum(target, 1), t.currency[withdrawals], np.full(len(owner), day))
+        units = np.where(coin, want, units_fiat)
+        usd = np.where(coin, usd_coin, usd_fiat)
+        ok = ~duplicate & (usd >= MIN_WITHDRAWAL) & np.where(coin, (slot >= 0) & (want > 0), (target >= MIN_WITHDRAWAL) & (usd_fiat <= target))
         t.units[withdrawals[ok]], t.usd[withdrawals[ok]] = units[ok], usd[ok]
         declined = withdrawals[~ok]
         t.status[declined] = TransactionStatus.DECLINED.value
         t.reason[declined] = np.where(duplicate[~ok], "Duplicate withdrawal request", payments.INSUFFICIENT)
         np.subtract.at(flow, owner[ok], usd[ok])
-        np.subtract.at(book.cash, owner[ok], usd[ok])
+        fiat = ok & ~coin
+        np.subtract.at(book.cash, owner[fiat], usd[fiat])
+        held = ok & coin
+        p, k = owner[held], slot[held]
+        before = book.qty[p, k]
+        book.cost[p, k] -= np.rint(book.cost[p, k] * (units[held] / np.maximum(before, 1))).astype(np.int64)
+        book.qty[p, k] -= units[held]
+        book.last_trade[p, k] = np.maximum(book.last_trade[p, k], t.processed[withdrawals[held]])
     book.invested += flow
     return flow
 
@@ -158,12 +195,21 @@ def _record_window(book: Book, market: Market, day: int, flow: np.ndarray) -> No
     book.window["invested"][w] = book.invested
 
 
-def simulate(ctx: Context, market: Market, t: payments.Transactions) -> Book:
-    rng = ctx.streams.np("portfolios")
+def universe(ctx: Context, market: Market) -> tuple[np.ndarray, np.ndarray]:
+    """Each portfolio owner's symbols: (owners, [owner, slot] asset index), and the same per customer
+    ([customer, slot], -1 for customers without a portfolio) for the payments plan."""
     c = ctx.customers
     owners = np.flatnonzero(c.has_portfolio)
+    slots = _universe(ctx.streams.np("portfolio-universe"), market, c.account_type[owners])
+    per_customer = np.full((len(c), SLOTS), -1, dtype=np.int64)
+    per_customer[owners] = slots
+    return owners, per_customer
+
+
+def simulate(ctx: Context, market: Market, t: payments.Transactions, owners: np.ndarray, slots: np.ndarray) -> Book:
+    rng = ctx.streams.np("portfolios")
+    c = ctx.customers
     n = len(owners)
-    slots = _universe(rng, market, c.account_type[owners])
     book = Book(owners=owners, slots=slots, is_crypto=market.asset_types[slots] == "CRYPTO",
                 qty=np.zeros((n, SLOTS), np.int64), cost=np.zeros((n, SLOTS), np.int64),
                 first_buy=np.full((n, SLOTS), NULL_MS), last_trade=np.full((n, SLOTS), NULL_MS),
@@ -183,6 +229,19 @@ def simulate(ctx: Context, market: Market, t: payments.Transactions) -> Book:
         if day >= clock.WINDOW_START_DAY:
             _record_window(book, market, day, flow)
     return book
+
+
+def balances(ctx: Context, market: Market, book: Book) -> tuple[np.ndarray, dict[tuple[int, int], int]]:
+    """Each customer's cash (cents) and coin holdings ((customer, currency) -> units) at the end."""
+    cash = np.zeros(len(ctx.customers), dtype=np.int64)
+    cash[book.owners] = book.cash
+    as_currency = {int(a): i for i, a in enumerate(market.currency_asset) if a >= 0}
+    held: dict[tuple[int, int], int] = {}
+    for p, k in zip(*np.nonzero(book.qty > 0)):
+        currency = as_currency.get(int(book.slots[p, k]))
+        if currency is not None:
+            held[(int(book.owners[p]), currency)] = int(book.qty[p, k])
+    return cash, held
 
 
 def _percent(part: np.ndarray, base: np.ndarray) -> np.ndarray:
@@ -297,15 +356,16 @@ def generate(ctx: Context) -> None:
     market = build_market(ctx.streams.np("market"))
     ctx.extras["market"] = market
     threshold = _second_approval_threshold(ctx)
-    t = payments.plan(ctx, market, threshold)
-    book = simulate(ctx, market, t)
+    owners, slots = universe(ctx, market)
+    t = payments.plan(ctx, market, slots)
+    book = simulate(ctx, market, t, owners, slots[owners])
+    payments.size_open_withdrawals(ctx, market, t, *balances(ctx, market, book), threshold)
     payments.finalize(ctx, t, threshold)
     portfolio_ids = _write_portfolios(ctx, book)
     _write_holdings(ctx, book, market, portfolio_ids)
     _write_trades(ctx, book, market, portfolio_ids)
-    ctx.extras["transaction_ids"] = payments.write(ctx, t, market)
+    ctx.extras["transaction_ids"] = payments_write.write(ctx, t, market)
     ctx.extras["transactions"] = t
     days = max(1, 200_000 // max(len(book.owners), 1))
     ctx.copy_chunks("portfolio_snapshots", SNAPSHOT_COLUMNS, _snapshot_chunks(ctx, book, portfolio_ids, days),
                     total=SNAPSHOT_DAYS * len(book.owners))
-

@@ -31,7 +31,7 @@ from dashboard.seed.staff import build_staff, start_hashing
 TABLES = ("users", "kyc_verifications", "kyc_documents", "compliance_records", "portfolios", "holdings", "trades",
           "portfolio_snapshots", "transactions", "wallets", "crypto_transactions", "gift_cards", "gift_card_orders",
           "support_tickets", "support_messages", "group", "group_membership", "account", "withdrawal_request",
-          "approval", "payout", "payout_recovery", "ledger_entry", "webhook_event", "notifications",
+          "approval", "payout", "payout_attempt", "payout_recovery", "ledger_entry", "webhook_event", "notifications",
           "status_history", "active_sessions", "portfolio_daily_totals")
 
 
