@@ -280,14 +280,14 @@ def _write_holdings(ctx: Context, book: Book, market: Market, portfolio_ids: np.
     qty, cost = book.qty[p, k], book.cost[p, k]
     price = market.price_cents[symbol, clock.AS_OF_DAY - clock.HISTORY_START_DAY]
     value = (qty * price + UNIT // 2) // UNIT
-    average = np.rint(cost * (UNIT / qty)).astype(np.int64)
+    average = np.rint(cost.astype(float) * 1e6 * (UNIT / qty)).astype(np.int64)  # 1e-8 USD: the column keeps 8 decimals
     created = book.first_buy[p, k]
     ids = uuid7(ctx.streams.np("holding-ids"), created)
     names = np.array(market.names)
     ctx.copy("holdings", {
         "id": fmt.uuid(ids), "portfolio_id": fmt.ref(portfolio_ids, p), "asset_type": market.asset_types[symbol].astype(SD),
         "symbol": np.array(market.symbols)[symbol].astype(SD), "name": fmt.text(names[symbol]),
-        "quantity": fmt.fixed(qty, 8), "average_buy_price": fmt.money(average), "current_price": fmt.money(price),
+        "quantity": fmt.fixed(qty, 8), "average_buy_price": fmt.fixed(average, 8), "current_price": fmt.money(price),
         "total_value": fmt.money(value), "profit_loss": fmt.money(value - cost),
         "profit_loss_percent": fmt.fixed(_percent(value - cost, cost), 4),
         "last_price_update": fmt.ts(np.full(len(ids), clock.NOW_MS - 60_000)), "created_at": fmt.ts(created),
