@@ -19,7 +19,7 @@ from psycopg import sql
 from tqdm import tqdm
 
 from dashboard.db import to_libpq_url
-from dashboard.seed import clock, crypto, groups, history, kyc, portfolios, report, support
+from dashboard.seed import clock, crypto, groups, history, kyc, kyc_write, portfolios, report, support
 from dashboard.seed import copy as fmt
 from dashboard.seed.context import Context, Files, History
 from dashboard.seed.customers import build_customers, write_users
@@ -81,7 +81,7 @@ def _people(ctx: Context) -> None:
     if profile.officer:
         ctx.customers.password_hash[0] = hashes[-1]
     write_users(ctx, hashes[: len(profile.staff)])
-    kyc.write_kyc(ctx, rows)
+    kyc_write.write(ctx, rows)
 
 
 STEPS: list[tuple[str, Callable[[Context], None]]] = [
