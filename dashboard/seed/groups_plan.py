@@ -180,14 +180,16 @@ def _plan_withdrawals(ctx: Context, t: Treasury, credits: dict[str, np.ndarray])
         # only settled, real money can be paid out: simulated credits never count (``groups.balances``)
         real = ~credits["simulated"][bounds[g] : bounds[g + 1]]
         cumulative = np.cumsum(credits["amount"][bounds[g] : bounds[g + 1]] * real)
-        statuses = _statuses(rng, int(counts[g]))
+        # the demo officer (customer 0) has requests of their own groups to approve today
+        free = 0 if ctx.profile.officer is not None and g < 3 else None
+        statuses = _statuses(rng, int(counts[g]), pending=2 if free is not None else 0)
         start = int(ms[0]) + DAY_MS
         committed = 0
         for status in statuses:
-            w = _withdrawal(rng, t, g, status, start)
+            w = _withdrawal(rng, t, g, status, start, free)
             available = int(cumulative[np.searchsorted(ms, w.created, side="right") - 1]) - committed \
                 if w.created >= ms[0] else 0
-            _amount(rng, t, w, available)
+            _amount(rng, t, w, available, free)
             if w.status in (WS.PAID, WS.APPROVED):
                 committed += w.amount
             w.purpose = rng.choice(PURPOSES)
@@ -199,22 +201,24 @@ def _plan_withdrawals(ctx: Context, t: Treasury, credits: dict[str, np.ndarray])
             t.withdrawals.append(w)
 
 
-def _statuses(rng: random.Random, n: int) -> list[WS]:
+def _statuses(rng: random.Random, n: int, pending: int = 0) -> list[WS]:
     """Decided requests are sized first and open ones last, so open requests see what is left after
     every payment. (Any order keeps balances non-negative: each amount is at most the credits up to
-    its creation minus everything committed before it.)"""
+    its creation minus everything committed before it.) At least ``pending`` are pending."""
     drawn = rng.choices(list(STATUS_SHARE), list(STATUS_SHARE.values()), k=n)
+    for i in range(min(n, pending) - drawn.count(WS.PENDING)):
+        drawn[drawn.index(WS.PAID) if WS.PAID in drawn else i] = WS.PENDING
     decided = [s for s in drawn if s in (WS.PAID, WS.DECLINED)]
     return decided + [s for s in drawn if s == WS.APPROVED] + [s for s in drawn if s == WS.PENDING]
 
 
-def _withdrawal(rng: random.Random, t: Treasury, g: int, status: WS, start: int) -> Withdrawal:
+def _withdrawal(rng: random.Random, t: Treasury, g: int, status: WS, start: int, free: int | None) -> Withdrawal:
     """Open requests are recent, so the queue is workable today: most pending ones have hours to days
     left of their 72 h window, some only a few hours, about a fifth have expired; approved ones were
     approved within the last two days and can still be paid."""
     now = clock.NOW_MS
     if status == WS.PENDING:
-        kind = rng.random()
+        kind = rng.random() if free is None else rng.choice([0.0, 0.7])  # the demo officer's: live, one nearly due
         age = (rng.uniform(1, 60) * HOUR_MS if kind < 0.65 else rng.uniform(66, 71) * HOUR_MS if kind < 0.8
                else rng.uniform(4, 30) * DAY_MS)
         created = now - int(age)
@@ -225,12 +229,14 @@ def _withdrawal(rng: random.Random, t: Treasury, g: int, status: WS, start: int)
     created = min(max(created, start), now - HOUR_MS)
     officers = _officers_at(t, g, created)
     people = _members_at(t, g, created)
+    if status == WS.PENDING and free is not None:  # someone else asked: the demo officer can approve it
+        officers, people = [u for u in officers if u != free], [u for u in people if u != free]
     requester = rng.choice(officers) if rng.random() < 0.7 or len(people) == len(officers) else rng.choice(
         [u for u in people if u not in officers])
     return Withdrawal(group=g, created=created, status=status, requester=requester)
 
 
-def _amount(rng: random.Random, t: Treasury, w: Withdrawal, available: int) -> None:
+def _amount(rng: random.Random, t: Treasury, w: Withdrawal, available: int, free: int | None = None) -> None:
     """Size the request and walk it through approvals to its final status, as the service would: each
     vote by an officer in office at that moment (never the requester, once each); the request is
     approved when the votes of officers still in office reach the quorum, and paid before it expires."""
@@ -253,7 +259,8 @@ def _amount(rng: random.Random, t: Treasury, w: Withdrawal, available: int) -> N
             break
         moment += max(int((min(expires - 10 * MINUTE_MS, clock.NOW_MS - MINUTE_MS) - moment) * rng.uniform(0.05, 0.5)), 1)
         voted = {u for u, _ in w.approvals}
-        candidates = [u for u in _officers_at(t, w.group, moment) if u != w.requester and u not in voted]
+        candidates = [u for u in _officers_at(t, w.group, moment) if u != w.requester and u not in voted
+                      and not (w.status == WS.PENDING and u == free)]
         if not candidates:
             break
         w.approvals.append((rng.choice(candidates), moment))

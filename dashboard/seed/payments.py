@@ -39,8 +39,8 @@ S, T, M = TransactionStatus, TransactionType, TransactionMethod
 STATUS_WEIGHTS = {S.COMPLETED: 0.884, S.DECLINED: 0.04, S.FAILED: 0.025, S.CANCELLED: 0.035, S.PENDING: 0.012,
                   S.AWAITING_SECOND_APPROVAL: 0.004}
 # Customers without a portfolio: deposits that were never approved.
-NO_PORTFOLIO_STATUS = {S.PENDING: 0.3, S.DECLINED: 0.3, S.CANCELLED: 0.3, S.FAILED: 0.1}
-NO_PORTFOLIO_WEIGHT = 0.15  # how busy they are next to portfolio owners
+NO_PORTFOLIO_STATUS = {S.PENDING: 0.12, S.DECLINED: 0.38, S.CANCELLED: 0.38, S.FAILED: 0.12}
+NO_PORTFOLIO_WEIGHT = 0.1  # how busy they are next to portfolio owners
 BOOKED_BY_PLATFORM = {S.COMPLETED.value, S.FAILED.value, S.CANCELLED.value}  # non-queue types
 VALIFI_TYPES = {T.DEPOSIT: 0.45, T.WITHDRAWAL: 0.2, T.TRADE: 0.1, T.P2P: 0.1, T.LOAN_REPAYMENT: 0.05, T.ROI_PAYOUT: 0.1}
 OTHER_TYPES = {T.DEPOSIT: 0.62, T.WITHDRAWAL: 0.38}

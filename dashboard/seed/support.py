@@ -14,7 +14,7 @@ from dashboard.models.enums import ReviewableEntity, Role, TicketCategory, Ticke
 from dashboard.seed import copy as fmt
 from dashboard.seed import images
 from dashboard.seed import clock
-from dashboard.seed.clock import DAY_MS, HOUR_MS, MINUTE_MS, NULL_MS, later, recent, uniform_between
+from dashboard.seed.clock import DAY_MS, HOUR_MS, MINUTE_MS, NULL_MS, SECOND_MS, later, recent, uniform_between
 from dashboard.seed.context import Context, draw
 from dashboard.seed.ids import SD, ordered, uuid7
 from dashboard.seed.support_copy import scripts_for
@@ -169,12 +169,16 @@ def generate(ctx: Context) -> None:
     s = _summary(t, m)
     n = len(t["status"])
     ticket_ids = uuid7(rng, t["created"])
+    done = np.isin(t["status"], [TS.RESOLVED, TS.CLOSED])
+    # the agent marks the ticket resolved just after the closing reply (which came after the first response)
+    s["resolved"] = np.where(done, s["last_reply"] + 30 * SECOND_MS, NULL_MS)
     closed = np.where(t["status"] == TS.CLOSED, s["last_reply"] + rng.integers(1, 72, n) * HOUR_MS, NULL_MS)
-    closed = np.where(closed != NULL_MS, np.minimum(closed, clock.NOW_MS - MINUTE_MS), NULL_MS)
+    closed = np.where(closed != NULL_MS, np.maximum(np.minimum(closed, clock.NOW_MS - MINUTE_MS), s["resolved"] + SECOND_MS),
+                      NULL_MS)
     unread = (s["last_customer"] > s["last_staff"]) & (rng.random(n) < 0.6)
     staff_read = np.where(s["last_staff"] == NULL_MS, np.where(rng.random(n) < 0.5, s["last_customer"], NULL_MS),
                           np.where(unread, s["last_staff"], np.maximum(s["last_customer"], s["last_staff"])))
-    updated = np.maximum(np.maximum(s["last_reply"], closed), s["last_staff"])
+    updated = np.maximum(np.maximum(np.maximum(s["last_reply"], closed), s["last_staff"]), s["resolved"])
     subjects = [scripts_for(str(cat))[k].subject for cat, k in zip(t["category"], t["script"])]
     ctx.copy("support_tickets", {
         "id": fmt.uuid(ticket_ids), "user_id": fmt.ref(c.ids, t["user"]), "subject": fmt.text(subjects),
@@ -216,7 +220,7 @@ def _history(ctx: Context, t: dict, s: dict, ids: np.ndarray, closed: np.ndarray
     h.add(ReviewableEntity.SUPPORT_TICKET, ids[answered], TS.OPEN.value, TS.IN_PROGRESS.value,
           s["first_response"][answered], t["agent"][answered])
     done = np.isin(status, [TS.RESOLVED, TS.CLOSED]) & answered
-    h.add(ReviewableEntity.SUPPORT_TICKET, ids[done], TS.IN_PROGRESS.value, TS.RESOLVED.value, s["last_reply"][done],
+    h.add(ReviewableEntity.SUPPORT_TICKET, ids[done], TS.IN_PROGRESS.value, TS.RESOLVED.value, s["resolved"][done],
           t["agent"][done])
     shut = (status == TS.CLOSED) & answered
     h.add(ReviewableEntity.SUPPORT_TICKET, ids[shut], TS.RESOLVED.value, TS.CLOSED.value, closed[shut], t["agent"][shut])
