@@ -2,9 +2,10 @@
 
 Each portfolio owner gets a small universe of symbols (crypto for CRYPTO accounts, mostly stocks
 for STOCK accounts). The simulation walks day by day over the whole history (all portfolios at
-once, with numpy): completed deposits add cash, trades turn cash into quantities and back,
-completed withdrawals take cash out (at most the cash available; otherwise the request is
-declined). Values are exact integers: quantities in 1e-8 units, money in cents, and a holding's
+once, with numpy), booking what the treasury service books (``transactions.balances``): completed
+fiat deposits add cash and fiat withdrawals take it out, crypto deposits and withdrawals move the
+holding of their coin (a withdrawal at most what is there; otherwise the request was declined); trades
+turn cash into quantities and back. Values are exact integers: quantities in 1e-8 units, money in cents, and a holding's
 value is round(quantity x price) to the cent, so
 
 - a snapshot's total is crypto + stock + cash, and its ``net_flow`` is that day's completed
