@@ -35,6 +35,17 @@ WHERE a.withdrawal_id = w.id
 """
 
 
+# Every approval recorded on the request: what a finished (PAID or DECLINED) request shows, since the
+# quorum was judged when it was reached, whoever has left office since.
+RECORDED_APPROVALS = "SELECT count(*) FROM approval a WHERE a.withdrawal_id = w.id"
+FINISHED = ("PAID", "DECLINED")
+
+
+def shown_approvals(status: str, counting: int, recorded: int) -> int:
+    """The approvals a request shows: those that count now while it is open, all recorded once finished."""
+    return recorded if status in FINISHED else counting
+
+
 def sees_all(actor: Actor) -> bool:
     return actor.role == "ADMIN"
 
@@ -80,4 +91,10 @@ def acting_request(session: Session, actor: Actor, request_id: Any) -> Any:
 def counting_approvals(session: Session, request_id: uuid.UUID) -> int:
     return int(session.execute(
         sa.text(f"SELECT ({COUNTING_APPROVALS}) FROM withdrawal_request w WHERE w.id = :w"), {"w": request_id},
+    ).scalar_one())
+
+
+def recorded_approvals(session: Session, request_id: uuid.UUID) -> int:
+    return int(session.execute(
+        sa.text(f"SELECT ({RECORDED_APPROVALS}) FROM withdrawal_request w WHERE w.id = :w"), {"w": request_id},
     ).scalar_one())

@@ -1,8 +1,13 @@
 """A group's money: the balance row the database maintains from the ledger, and what payouts reserve.
 
-``group_balances`` is kept by a trigger on every ledger insert (migration 8d2f6b0e4c31), so reading a
-balance is one row, never a scan of the ledger. ``rebuild_group_balances`` recomputes every row after a
-load that bypassed the triggers.
+The balance is what the group can pay out: its **settled, real credits** minus every debit. Seed 004
+marks each ledger row ``simulated`` (a demo credit: money that never arrived) and gives it a
+``rule_status`` (``VALID`` once the credit has passed the platform's rules: settled). A CREDIT counts only
+when it is settled and not simulated; a DEBIT always counts (``COUNTED_KOBO``).
+
+``group_balances`` is kept by triggers on the ledger (migrations 8d2f6b0e4c31 and b7d3e1f0a9c2, the same
+expression), so reading a balance is one row, never a scan of the ledger. ``rebuild_group_balances``
+recomputes every row after a load that bypassed the triggers.
 """
 
 from __future__ import annotations
@@ -39,11 +44,15 @@ def available_kobo(session: Session, group_id: uuid.UUID, *, excluding: uuid.UUI
     return group_balance(session, group_id, lock=lock) - in_flight_kobo(session, group_id, excluding=excluding)
 
 
+# What one ledger row adds to its group's balance (SQL over a ``ledger_entry`` row).
+COUNTED_KOBO = ("CASE WHEN type <> 'CREDIT' THEN -amount_kobo "
+                "WHEN simulated OR rule_status IS DISTINCT FROM 'VALID' THEN 0 ELSE amount_kobo END")
+
+
 def rebuild_group_balances(session: Session) -> int:
     """Recompute every group's balance from the ledger (after a load that bypassed the triggers)."""
     session.execute(sa.text("DELETE FROM group_balances"))
     result = session.execute(sa.text(
         "INSERT INTO group_balances (group_id, balance_kobo, updated_at) "
-        "SELECT group_id, sum(CASE WHEN type = 'CREDIT' THEN amount_kobo ELSE -amount_kobo END), now() "
-        "FROM ledger_entry GROUP BY group_id"))
+        f"SELECT group_id, sum({COUNTED_KOBO}), now() FROM ledger_entry GROUP BY group_id"))
     return int(result.rowcount or 0)

@@ -21,7 +21,10 @@ from dashboard.core.listing import PAGE_SIZE, Page, check_limit, cut_page, optio
 from dashboard.core.permissions import Perm, requires
 from dashboard.groups.access import (
     COUNTING_APPROVALS,
+    RECORDED_APPROVALS,
     counting_approvals,
+    recorded_approvals,
+    shown_approvals,
     current_officer,
     is_officer,
     officer_group_ids,
@@ -117,7 +120,7 @@ def list_requests(session: Session, *, actor: Actor, tab: Any = "open", status: 
     sql = f"""
         SELECT w.id, g.name, g.approvals_required, w.amount_kobo, w.beneficiary, w.reason, w.status,
                w.expires_at, w.created_at, u.first_name, u.last_name, u.email,
-               ({COUNTING_APPROVALS}) AS approvals
+               ({COUNTING_APPROVALS}) AS approvals, ({RECORDED_APPROVALS}) AS recorded
         FROM withdrawal_request w
         JOIN "group" g ON g.id = w.group_id
         JOIN users u ON u.id = w.requested_by
@@ -136,7 +139,7 @@ def _list_row(r: Any, now: datetime) -> dict[str, str]:
         "id": str(r.id), "group": r.name, "amount": naira(r.amount_kobo),
         "beneficiary": describe_beneficiary(r.beneficiary), "reason": (r.reason or "")[:200],
         "requester": person(r.first_name, r.last_name, r.email),
-        "approvals": f"{r.approvals} of {r.approvals_required}",
+        "approvals": f"{shown_approvals(r.status, r.approvals, r.recorded)} of {r.approvals_required}",
         "status": shown, "status_label": STATUS_LABELS.get(shown, shown),
         "time_left": time_left(r.expires_at, now) if r.status == WS.PENDING else "—",
         "created": when(r.created_at),
@@ -163,8 +166,9 @@ def open_request(session: Session, *, actor: Actor, request_id: Any) -> RequestV
     now = utcnow()
     approvals = counting_approvals(session, row.id)
     available = available_kobo(session, row.group_id, excluding=row.id)
+    shown = shown_approvals(row.status, approvals, recorded_approvals(session, row.id))
     return RequestView(
-        id=str(row.id), summary=_summary(session, row, approvals, now),
+        id=str(row.id), summary=_summary(session, row, shown, now),
         balance=naira(group_balance(session, row.group_id)), ledger=_ledger(session, row),
         members=_members(session, row.group_id), timeline=_timeline(session, row), payouts=_payouts(session, row.id),
         recoveries=_recoveries(session, row.id), actions=_actions(session, actor, row, approvals, available, now),

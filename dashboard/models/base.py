@@ -32,6 +32,7 @@ SQLModel.metadata.naming_convention = {
 MONEY = sa.Numeric(18, 2)  # fiat money (USD, EUR): seed 001
 CEDIS = sa.Numeric(20, 2)  # seed 002 wallet and order amounts
 CRYPTO = sa.Numeric(20, 8)  # crypto quantities (satoshi precision)
+PRICE = sa.Numeric(20, 8)  # a holding's unit price: the precision seed 002 gives crypto prices (DOGE at $0.1049)
 PERCENT = sa.Numeric(10, 4)  # percentages: seed 001
 TS = sa.DateTime(timezone=True)
 

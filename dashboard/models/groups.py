@@ -226,12 +226,13 @@ class WebhookEvent(Created, table=True):
 
 
 class GroupBalance(SQLModel, table=True):
-    """Each group's ledger balance (credits minus debits, kobo), maintained by the database.
+    """Each group's ledger balance (settled, non-simulated credits minus debits, kobo: what it can pay
+    out; ``groups.balances.COUNTED_KOBO``), maintained by the database.
 
     The view of a withdrawal request shows the group's balance and the payout checks it; summing every
     ledger row of the group on each view does not scale (1M ledger rows at the large profile). So one row
-    per group holds the running balance, and **database triggers on ``ledger_entry``** (migration
-    8d2f6b0e4c31) keep it in the same transaction as every INSERT, UPDATE or DELETE of ledger rows,
+    per group holds the running balance, and **database triggers on ``ledger_entry``** (migrations
+    8d2f6b0e4c31, b7d3e1f0a9c2) keep it in the same transaction as every INSERT, UPDATE or DELETE of ledger rows,
     whatever wrote them (the services, ``COPY`` in the seed loader, a hand-written SQL fix). The
     triggers are statement-level with transition tables, so a bulk ``COPY`` of a million rows costs one
     aggregate per statement, not one update per row.
@@ -240,7 +241,7 @@ class GroupBalance(SQLModel, table=True):
     so no code path can take a balance below zero. The trigger updates the group's row, which also
     serialises concurrent debits of one group.
 
-    ``services.groups.rebuild_group_balances(session)`` recomputes every row from the ledger (after a
+    ``groups.balances.rebuild_group_balances(session)`` recomputes every row from the ledger (after a
     load that bypassed triggers, or to verify them).
     """
 

@@ -7,7 +7,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from dashboard.models.base import (
-    CRYPTO, MONEY, PERCENT, Created, Decimal, Field, SQLModel, Timestamped, datetime, enum_check, enum_col,
+    CRYPTO, MONEY, PERCENT, PRICE, Created, Decimal, Field, SQLModel, Timestamped, datetime, enum_check, enum_col,
     fk, money, non_negative, now_ts, positive, text, uuid,
 )
 from dashboard.models.enums import AssetType, TradeType
@@ -60,8 +60,8 @@ class Holding(Timestamped, table=True):
     name: str = text(120, nullable=False)
     logo_url: str | None = text()
     quantity: Decimal = money(CRYPTO)
-    average_buy_price: Decimal = money()
-    current_price: Decimal = money()
+    average_buy_price: Decimal = money(PRICE)  # unit prices keep 8 decimals (issue 14, item 12)
+    current_price: Decimal = money(PRICE)
     total_value: Decimal = money()
     profit_loss: Decimal = money()
     profit_loss_percent: Decimal = money(PERCENT)

@@ -28,7 +28,7 @@ from dashboard.core.listing import like_pattern
 from dashboard.core.permissions import Perm, requires
 from dashboard.portfolios.rules import (
     DEFAULT_RANGE, MOVERS, RECENT_ROWS, SEARCH_LIMIT, ZERO, days_between, drawdowns, flow_adjusted_returns,
-    fmt_money, fmt_pct, fmt_quantity, gap_ranges, missing_days, parse_ref, resolve_range, twr_index,
+    fmt_money, fmt_pct, fmt_price, fmt_quantity, gap_ranges, missing_days, parse_ref, resolve_range, twr_index,
 )
 
 
@@ -262,8 +262,8 @@ def _holding(h: Any) -> dict[str, str]:
     cost = h.quantity * h.average_buy_price
     return {
         "symbol": h.symbol, "name": h.name, "asset_type": h.asset_type.title(),
-        "quantity": fmt_quantity(h.quantity), "avg_price": fmt_money(h.average_buy_price),
-        "price": fmt_money(h.current_price), "value": fmt_money(h.value), "pnl": fmt_money(h.pnl, signed=True),
+        "quantity": fmt_quantity(h.quantity), "avg_price": fmt_price(h.average_buy_price),
+        "price": fmt_price(h.current_price), "value": fmt_money(h.value), "pnl": fmt_money(h.pnl, signed=True),
         "pnl_pct": fmt_pct(h.pnl / cost) if cost else "—",
         "tone": "green" if h.pnl > 0 else ("red" if h.pnl < 0 else "gray"),
     }

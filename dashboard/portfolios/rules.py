@@ -42,6 +42,17 @@ def fmt_money(value: Decimal | int | float | None, *, signed: bool = False) -> s
     return f"{sign}${abs(amount):,.2f}"
 
 
+def fmt_price(value: Decimal | int | None) -> str:
+    """A unit price with the digits it has, at least cents: "$94,250.00", "$0.1049" (never rounded to the
+    cent: a coin worth a few cents would lose several percent)."""
+    if value is None:
+        return "—"
+    amount = Decimal(value).normalize()
+    places = max(2, -amount.as_tuple().exponent) if amount.as_tuple().exponent < 0 else 2
+    sign = "−" if amount < 0 else ""
+    return f"{sign}${abs(amount):,.{places}f}"
+
+
 def fmt_pct(value: float | Decimal | None, *, signed: bool = True) -> str:
     """A ratio (0.0123) as a percentage with its sign ("+1.23%")."""
     if value is None:

@@ -1,7 +1,15 @@
-"""The fixed calendar every generated row is anchored to (never the wall clock).
+"""The calendar every generated row is anchored to: the data's "today" (``AS_OF``) and "now" (``NOW``).
 
-Times are handled as integer milliseconds since the Unix epoch (UTC) and days as integer day
-numbers since the epoch, so whole columns are computed with numpy.
+By default the data is generated as of the day the generator runs, so a demo loaded this morning is
+live today: open requests expire in the coming hours and days, SLA clocks are running, recent items
+are recent. ``--as-of YYYY-MM-DD`` pins the calendar instead (the tests use it): a past day puts
+``NOW`` at the end of that day, so the same seed and as-of give the same rows on any machine and any
+day. The day the generator runs puts ``NOW`` at the current minute, so nothing is dated in the future.
+
+``configure`` sets the module's calendar before a run; every generation step reads it as
+``clock.NOW_MS`` and the like at call time (never copied at import). Times are integer milliseconds
+since the Unix epoch (UTC) and days are integer day numbers since the epoch, so whole columns are
+computed with numpy.
 """
 
 from __future__ import annotations
@@ -10,8 +18,6 @@ from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 
-AS_OF = date(2026, 11, 20)  # "today" of the generated data
-NOW = datetime.combine(AS_OF + timedelta(days=1), datetime.min.time(), tzinfo=UTC)  # end of AS_OF
 SNAPSHOT_DAYS = 365  # portfolio_snapshots cover the 365 days ending AS_OF
 HISTORY_DAYS = 3 * 365  # customers signed up over the last three years
 
@@ -22,6 +28,10 @@ DAY_MS = 24 * HOUR_MS
 NULL_MS = np.iinfo(np.int64).min  # marks a NULL timestamp in an int64 column
 
 
+class FutureAsOf(ValueError):
+    """The requested as-of day has not begun yet."""
+
+
 def to_ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
@@ -30,12 +40,45 @@ def day_number(day: date) -> int:
     return (day - date(1970, 1, 1)).days
 
 
-NOW_MS = to_ms(NOW)
-AS_OF_DAY = day_number(AS_OF)
-WINDOW_START_DAY = AS_OF_DAY - SNAPSHOT_DAYS + 1  # first snapshot date
-HISTORY_START_DAY = AS_OF_DAY - HISTORY_DAYS + 1
-HISTORY_START_MS = HISTORY_START_DAY * DAY_MS
-WINDOW_START_MS = WINDOW_START_DAY * DAY_MS
+def calendar_for(as_of: date | None, wall: datetime | None = None) -> tuple[date, datetime]:
+    """(as-of day, now) for a run: ``as_of`` None means the run day (UTC). A past day ends at its
+    midnight; the run day ends at the current minute. A day after the run day is refused."""
+    wall = (wall or datetime.now(UTC)).astimezone(UTC)
+    today = wall.date()
+    day = today if as_of is None else as_of
+    if day > today:
+        raise FutureAsOf(f"the as-of day {day.isoformat()} is after today ({today.isoformat()}, UTC)")
+    if day < today:
+        return day, datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    return day, wall.replace(second=0, microsecond=0)
+
+
+def configure(as_of: date, now: datetime) -> None:
+    """Anchor every following generation step to ``as_of`` (the data's today) and ``now`` (a moment
+    of that day, or its end)."""
+    global AS_OF, NOW, NOW_MS, AS_OF_DAY, WINDOW_START_DAY, HISTORY_START_DAY, HISTORY_START_MS, WINDOW_START_MS
+    start = datetime.combine(as_of, datetime.min.time(), tzinfo=UTC)
+    if not start <= now <= start + timedelta(days=1):
+        raise ValueError(f"now ({now.isoformat()}) must fall on the as-of day {as_of.isoformat()}")
+    AS_OF, NOW = as_of, now
+    NOW_MS = to_ms(now)
+    AS_OF_DAY = day_number(as_of)
+    WINDOW_START_DAY = AS_OF_DAY - SNAPSHOT_DAYS + 1  # first snapshot date
+    HISTORY_START_DAY = AS_OF_DAY - HISTORY_DAYS + 1
+    HISTORY_START_MS = HISTORY_START_DAY * DAY_MS
+    WINDOW_START_MS = WINDOW_START_DAY * DAY_MS
+
+
+# A calendar from the start, so that importing a step never fails; ``runner.run`` configures the real one.
+AS_OF: date
+NOW: datetime
+NOW_MS: int
+AS_OF_DAY: int
+WINDOW_START_DAY: int
+HISTORY_START_DAY: int
+HISTORY_START_MS: int
+WINDOW_START_MS: int
+configure(*calendar_for(date(2026, 11, 20), datetime(2026, 11, 21, tzinfo=UTC)))
 
 
 def days_of(ms: np.ndarray) -> np.ndarray:

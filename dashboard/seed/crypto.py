@@ -15,18 +15,22 @@ import numpy as np
 from dashboard.models.enums import CryptoTxStatus, CryptoTxType, GiftCardOrderStatus, PaymentMethod, Platform, ReviewableEntity, Role
 from dashboard.seed import copy as fmt
 from dashboard.seed import images
-from dashboard.seed.clock import DAY_MS, HISTORY_START_MS, HOUR_MS, MINUTE_MS, NOW_MS, NULL_MS, days_of, later, recent, uniform_between
+from dashboard.seed import clock
+from dashboard.seed.clock import DAY_MS, HOUR_MS, MINUTE_MS, NULL_MS, days_of, later, recent, uniform_between
 from dashboard.seed.context import Context, draw
 from dashboard.seed.ids import SD, hex_tokens, numbered, ordered, uuid7
 from dashboard.seed.market import Market
 
 CS, GS = CryptoTxStatus, GiftCardOrderStatus
-CRYPTO_STATUS = {CS.APPROVED: 0.86, CS.DECLINED: 0.08, CS.PENDING: 0.045, CS.AWAITING_SECOND_APPROVAL: 0.015}
+# No AWAITING_SECOND_APPROVAL: the treasury service decides a crypto order in one approval (its
+# maker-checker applies to withdrawals only), so it never produces that status for an order.
+CRYPTO_STATUS = {CS.APPROVED: 0.86, CS.DECLINED: 0.08, CS.PENDING: 0.06}
 WALLET_SYMBOLS = {"BTC": 0.6, "ETH": 0.25, "USDT": 0.15}
 SPREAD = 0.025
 CRYPTO_DECLINES = ["Payment not received within 30 minutes", "Mobile money name does not match the account",
                    "Quoted rate expired before payment", "Wallet address is on an unsupported network",
                    "Suspected fraudulent payment"]
+NOT_ENOUGH_COIN = "Not enough {coin} in the wallet for this sale"
 GIFT_STATUS = {GS.COMPLETED: 0.77, GS.APPROVED: 0.03, GS.DECLINED: 0.15, GS.PENDING: 0.05}
 GIFT_DECLINES = ["Card already redeemed", "Invalid card code", "Proof image unclear: code not readable",
                  "Card region not supported", "Purchase receipt required for this card"]
@@ -53,18 +57,18 @@ def _buyers(rng: np.random.Generator, ctx: Context, total: int) -> np.ndarray:
     """Approved Crypto-platform customers, busier the longer they have been approved."""
     c = ctx.customers
     pool = np.flatnonzero(c.approved & (c.platform == Platform.CRYPTO.value))
-    weight = rng.lognormal(0, 0.8, len(pool)) * np.maximum((NOW_MS - c.kyc_approved_ms[pool]) / DAY_MS, 1)
+    weight = rng.lognormal(0, 0.8, len(pool)) * np.maximum((clock.NOW_MS - c.kyc_approved_ms[pool]) / DAY_MS, 1)
     return np.repeat(pool, rng.multinomial(total, weight / weight.sum()))
 
 
 def _order_times(rng: np.random.Generator, ctx: Context, user: np.ndarray, queued: np.ndarray) -> np.ndarray:
     start = ctx.customers.kyc_approved_ms[user] + HOUR_MS
-    return np.where(queued, recent(rng, start, 2 * DAY_MS, 20 * DAY_MS), uniform_between(rng, start, NOW_MS - 10 * MINUTE_MS))
+    return np.where(queued, recent(rng, start, 2 * DAY_MS, 20 * DAY_MS), uniform_between(rng, start, clock.NOW_MS - 10 * MINUTE_MS))
 
 
-def _settings(ctx: Context) -> tuple[float, float]:
-    row = ctx.loader.conn.execute("SELECT escrow_percent, second_approval_threshold_usd FROM settings WHERE id = 1").fetchone()
-    return (float(row[0]), float(row[1])) if row else (2.0, 10_000.0)
+def _settings(ctx: Context) -> float:
+    row = ctx.loader.conn.execute("SELECT escrow_percent FROM settings WHERE id = 1").fetchone()
+    return float(row[0]) if row else 2.0
 
 
 @dataclass
@@ -83,27 +87,29 @@ def _wallets(ctx: Context) -> Wallets:
 
 
 def _write_wallets(ctx: Context, w: Wallets, orders: dict) -> None:
+    """Balances as the service leaves them: the coin is what approved orders bought minus what they sold
+    (``_replay``), the escrow the sum over open orders, and the cedis cover every open purchase."""
     rng = ctx.streams.np("wallet-balances")
     pos = np.full(len(ctx.customers), -1)
     pos[w.users] = np.arange(len(w.users))
     owner = pos[orders["user"]]
-    open_ = np.isin(orders["status"], [CS.PENDING, CS.AWAITING_SECOND_APPROVAL])
+    open_ = orders["status"] == CS.PENDING
     escrow = np.bincount(owner[open_], weights=orders["escrow"][open_], minlength=len(w.users)).astype(np.int64)
-    same = (orders["symbol"] == w.symbol[owner]) & (orders["status"] == CS.APPROVED)
-    signed = np.where(orders["type"] == CryptoTxType.BUY, orders["units"], -orders["units"])
-    held = np.zeros(len(w.users), dtype=np.int64)
-    np.add.at(held, owner[same], signed[same])
+    buying = open_ & (orders["type"] == CryptoTxType.BUY)
+    due = np.bincount(owner[buying], weights=(orders["cedis"] - orders["escrow"])[buying], minlength=len(w.users))
+    cedis = np.maximum(np.rint(rng.lognormal(np.log(80_000), 1.2, len(w.users))), np.ceil(due * rng.uniform(1.1, 2, len(w.users))))
     c = ctx.customers
     created = c.created_ms[w.users] + 20 * MINUTE_MS
     ctx.copy("wallets", {
         "id": fmt.uuid(w.ids), "user_id": fmt.ref(c.ids, w.users), "crypto_symbol": w.symbol.astype(SD),
-        "balance_cedis": fmt.money(np.rint(rng.lognormal(np.log(80_000), 1.2, len(w.users))).astype(np.int64)),
-        "balance_crypto": fmt.fixed(np.maximum(held, 0), 8), "escrow_balance": fmt.money(escrow),
-        "created_at": fmt.ts(created), "updated_at": fmt.ts(np.full(len(w.users), NOW_MS - HOUR_MS)),
+        "balance_cedis": fmt.money(cedis.astype(np.int64)), "balance_crypto": fmt.fixed(orders["held"], 8),
+        "escrow_balance": fmt.money(escrow), "created_at": fmt.ts(created),
+        "updated_at": fmt.ts(np.full(len(w.users), clock.NOW_MS - HOUR_MS)),
     }, order=ordered(w.ids))
 
 
-def _crypto_orders(ctx: Context, market: Market, w: Wallets, escrow_percent: float, threshold_usd: float) -> dict:
+def _crypto_orders(ctx: Context, market: Market, w: Wallets, escrow_percent: float) -> dict:
+    """Orders in the wallet's own coin (the service refuses any other), decided by treasurers."""
     rng = ctx.streams.np("crypto-orders")
     user = _buyers(rng, ctx, ctx.profile.crypto_transactions)
     n = len(user)
@@ -111,38 +117,64 @@ def _crypto_orders(ctx: Context, market: Market, w: Wallets, escrow_percent: flo
     kind = np.where(rng.random(n) < 0.58, CryptoTxType.BUY.value, CryptoTxType.SELL.value)
     pos = np.full(len(ctx.customers), -1)
     pos[w.users] = np.arange(len(w.users))
-    symbol = np.where(rng.random(n) < 0.85, w.symbol[pos[user]], draw(rng, WALLET_SYMBOLS, n))
-    created = _order_times(rng, ctx, user, np.isin(status, [CS.PENDING, CS.AWAITING_SECOND_APPROVAL]))
+    symbol = w.symbol[pos[user]]
+    created = _order_times(rng, ctx, user, status == CS.PENDING)
     day = market.day_index(days_of(created))
     usd = market.usd_cents_per_unit[[market.currency_index(s) for s in symbol], day]
     rate = np.rint(usd * market.cedis_per_usd[day] * np.where(kind == CryptoTxType.BUY, 1 + SPREAD, 1 - SPREAD)).astype(np.int64)
-    threshold = threshold_usd * 100 * market.cedis_per_usd[day]
-    cedis = np.where(status == CS.AWAITING_SECOND_APPROVAL, threshold * rng.uniform(1.05, 4, n),
-                     rng.lognormal(np.log(150_000), 1.0, n))
-    cedis = np.clip(cedis, 5_000, 200_000_000)
+    cedis = np.clip(rng.lognormal(np.log(150_000), 1.0, n), 5_000, 200_000_000)
     units = np.maximum((cedis * 1e8 / rate).astype(np.int64), 1)
-    cedis = np.maximum((units * rate + 50_000_000) // 100_000_000, 1)
     method = np.where(kind == CryptoTxType.BUY, np.where(rng.random(n) < 0.7, "MOMO", "BANK"),
                       np.where(rng.random(n) < 0.75, "CRYPTO", np.where(rng.random(n) < 0.6, "MOMO", "BANK")))
-    four_eyes = (cedis >= threshold) & np.isin(status, [CS.APPROVED, CS.AWAITING_SECOND_APPROVAL])
-    return {"user": user, "status": status, "type": kind, "symbol": symbol, "created": created, "rate": rate,
-            "units": units, "cedis": cedis, "escrow": np.rint(cedis * escrow_percent / 100).astype(np.int64),
-            "method": method, "four_eyes": four_eyes}
+    o = {"user": user, "status": status, "type": kind, "symbol": symbol, "created": created, "rate": rate,
+         "units": units, "method": method, "four_eyes": np.zeros(n, dtype=bool),
+         "reason": np.full(n, None, dtype=object)}
+    _review(ctx, o, [CS.APPROVED, CS.DECLINED], ctx.streams.np("crypto-orders-review"))
+    o["held"] = _replay(ctx, o, w, pos)
+    o["cedis"] = np.maximum((o["units"] * rate + 50_000_000) // 100_000_000, 1)
+    o["escrow"] = np.rint(o["cedis"] * escrow_percent / 100).astype(np.int64)
+    return o
+
+
+def _replay(ctx: Context, o: dict, w: Wallets, pos: np.ndarray) -> np.ndarray:
+    """Walk each wallet's decided orders in decision order, as the service applies them: a sale the coin
+    balance cannot cover was declined. Open sales share what is left (each stays approvable; a wallet
+    with nothing left to sell asks to buy instead). Returns each wallet's coin balance (1e-8 units)."""
+    rng = ctx.streams.np("crypto-orders-replay")
+    held = np.zeros(len(w.users), dtype=np.int64)
+    sell = o["type"] == CryptoTxType.SELL
+    for row in np.flatnonzero(o["status"] == CS.APPROVED)[np.argsort(o["processed"][o["status"] == CS.APPROVED], kind="stable")]:
+        wallet = pos[o["user"][row]]
+        if not sell[row]:
+            held[wallet] += o["units"][row]
+        elif held[wallet] >= o["units"][row]:
+            held[wallet] -= o["units"][row]
+        else:
+            o["status"][row] = CS.DECLINED.value
+            o["reason"][row] = NOT_ENOUGH_COIN.format(coin=o["symbol"][row])
+    left = held.copy()
+    for row in np.flatnonzero((o["status"] == CS.PENDING) & sell):
+        wallet = pos[o["user"][row]]
+        if o["units"][row] > left[wallet]:
+            units = int(left[wallet] * rng.uniform(0.3, 0.9))
+            if units * o["rate"][row] < 5_000 * 100_000_000:  # under 50 cedis: nothing worth selling
+                o["type"][row] = CryptoTxType.BUY.value
+                o["rate"][row] = int(round(o["rate"][row] * (1 + SPREAD) / (1 - SPREAD)))
+                o["method"][row] = "MOMO"
+                continue
+            o["units"][row] = units
+        left[wallet] -= o["units"][row]
+    return held
 
 
 def _review(ctx: Context, o: dict, processed_statuses: list[str], rng: np.random.Generator) -> None:
-    """processed_by/at for decided rows; a first approver for four-eyes rows."""
+    """processed_by/at for decided rows: one treasurer (``transactions.approve``) each."""
     n = len(o["user"])
-    staff = ctx.staff
-    maker, checker = staff.pick_pair(rng, n, Role.TREASURER, Role.ADMIN, Role.MANAGER)
-    regular = np.where(rng.random(n) < 0.85, staff.pick(rng, n, Role.TREASURER), staff.pick(rng, n, Role.ADMIN, Role.MANAGER))
     done = np.isin(o["status"], processed_statuses)
     o["processed"] = np.where(done, later(rng, o["created"], 5 * MINUTE_MS, 8 * HOUR_MS), NULL_MS)
-    o["processed_by"] = np.where(done, np.where(o["four_eyes"], checker, regular), b"")
-    end = np.where(done, o["processed"], NOW_MS - MINUTE_MS)
-    first_at = o["created"] + ((end - o["created"]) * rng.uniform(0.2, 0.8, n)).astype(np.int64)
-    o["first_by"] = np.where(o["four_eyes"], maker, b"")
-    o["first_at"] = np.where(o["four_eyes"], first_at, NULL_MS)
+    o["processed_by"] = np.where(done, ctx.staff.pick(rng, n, Role.TREASURER), b"")
+    o["first_by"] = np.full(n, b"", dtype="S32")
+    o["first_at"] = np.full(n, NULL_MS, dtype=np.int64)
 
 
 def _addresses(rng: np.random.Generator, symbol: np.ndarray) -> np.ndarray:
@@ -170,14 +202,13 @@ def _decline_reasons(rng: np.random.Generator, declined: np.ndarray, choices: li
 def _write_crypto_orders(ctx: Context, o: dict) -> np.ndarray:
     rng = ctx.streams.np("crypto-orders-write")
     n = len(o["user"])
-    _review(ctx, o, [CS.APPROVED, CS.DECLINED], rng)
     ids, order, reference = _numbered_ids(rng, o["created"], "CTX")
     declined = o["status"] == CS.DECLINED
-    reason = _decline_reasons(rng, declined, CRYPTO_DECLINES)
+    reason = np.where(np.equal(o["reason"], None), _decline_reasons(rng, declined, CRYPTO_DECLINES), o["reason"])
     buy = o["type"] == CryptoTxType.BUY
     sent = (o["status"] == CS.APPROVED) | (~buy & (o["method"] == PaymentMethod.CRYPTO.value) & ~declined)
     tx_hash = np.where(sent, hex_tokens(rng, n, 64), fmt.NULL).astype(SD)
-    updated = np.where(o["processed"] != NULL_MS, o["processed"], np.where(o["first_at"] != NULL_MS, o["first_at"], o["created"]))
+    updated = np.where(o["processed"] != NULL_MS, o["processed"], o["created"])
     ctx.copy("crypto_transactions", {
         "id": fmt.uuid(ids), "user_id": fmt.ref(ctx.customers.ids, o["user"]), "reference": reference,
         "type": o["type"].astype(SD), "crypto_symbol": o["symbol"].astype(SD), "cedis_amount": fmt.money(o["cedis"]),
@@ -206,15 +237,15 @@ def _history(ctx: Context, entity: ReviewableEntity, ids: np.ndarray, o: dict, r
     decision = o.get("decision", o["status"])
     h.add(entity, ids[done], before, decision[done].astype(object), o["processed"][done], o["processed_by"][done],
           reason[done].tolist())
-    if "completed" in o:
+    if "completed" in o:  # the platform completes an approved gift-card order once it has paid (system actor)
         c = np.flatnonzero(o["status"] == GS.COMPLETED)
-        h.add(entity, ids[c], GS.APPROVED.value, GS.COMPLETED.value, o["completed"][c], o["processed_by"][c])
+        h.add(entity, ids[c], GS.APPROVED.value, GS.COMPLETED.value, o["completed"][c], b"")
 
 
 def _write_gift_cards(ctx: Context) -> np.ndarray:
     rng = ctx.streams.np("gift-cards")
     n = len(GIFT_CARDS)
-    created = HISTORY_START_MS - 20 * DAY_MS + np.arange(n) * HOUR_MS
+    created = clock.HISTORY_START_MS - 20 * DAY_MS + np.arange(n) * HOUR_MS
     ids = uuid7(rng, created)
     rate_buy = np.array([round(card[3] * 100) for card in GIFT_CARDS], dtype=np.int64)
     active = np.ones(n, dtype=bool)
@@ -223,7 +254,7 @@ def _write_gift_cards(ctx: Context) -> np.ndarray:
         "id": fmt.uuid(ids), "name": fmt.text([g[0] for g in GIFT_CARDS]), "brand": fmt.text([g[1] for g in GIFT_CARDS]),
         "rate_buy": fmt.money(rate_buy), "rate_sell": fmt.money(rate_buy + rng.integers(60, 130, n)),
         "image": fmt.nulls(n), "is_active": fmt.boolean(active), "created_at": fmt.ts(created),
-        "updated_at": fmt.ts(NOW_MS - rng.integers(1, 30, n) * DAY_MS),
+        "updated_at": fmt.ts(clock.NOW_MS - rng.integers(1, 30, n) * DAY_MS),
     }, order=ordered(ids))
     return ids
 
@@ -286,9 +317,9 @@ def _write_gift_orders(ctx: Context, o: dict, card_ids: np.ndarray) -> np.ndarra
 
 def generate(ctx: Context) -> None:
     market: Market = ctx.extras["market"]
-    escrow_percent, threshold_usd = _settings(ctx)
+    escrow_percent = _settings(ctx)
     wallets = _wallets(ctx)
-    orders = _crypto_orders(ctx, market, wallets, escrow_percent, threshold_usd)
+    orders = _crypto_orders(ctx, market, wallets, escrow_percent)
     _write_wallets(ctx, wallets, orders)
     ctx.extras["crypto_orders"] = (orders, _write_crypto_orders(ctx, orders))
     card_ids = _write_gift_cards(ctx)

@@ -14,7 +14,8 @@ from faker import Faker
 
 from dashboard.models.enums import AccountType, KycStatus, Language, Platform, TwoFactorMethod
 from dashboard.seed import copy as fmt
-from dashboard.seed.clock import AS_OF_DAY, DAY_MS, HISTORY_START_MS, HOUR_MS, NOW_MS, NULL_MS, WINDOW_START_MS, uniform_between
+from dashboard.seed import clock
+from dashboard.seed.clock import DAY_MS, HOUR_MS, NULL_MS, uniform_between
 from dashboard.seed.context import Context
 from dashboard.seed.ids import Streams, ordered, uuid7
 from dashboard.seed.profiles import Profile
@@ -251,8 +252,8 @@ def build_customers(profile: Profile, streams: Streams, journeys: np.ndarray, ap
     # Portfolio owners signed up before the snapshot window; everyone else at any time.
     created = np.where(
         has_portfolio,
-        uniform_between(rng, np.full(n, HISTORY_START_MS), WINDOW_START_MS - 20 * DAY_MS),
-        uniform_between(rng, np.full(n, HISTORY_START_MS), NOW_MS - 2 * HOUR_MS),
+        uniform_between(rng, np.full(n, clock.HISTORY_START_MS), clock.WINDOW_START_MS - 20 * DAY_MS),
+        uniform_between(rng, np.full(n, clock.HISTORY_START_MS), clock.NOW_MS - 2 * HOUR_MS),
     )
     first, last, street, city = _names(streams, rng, country)
     foreign = rng.random(n) < 0.1
@@ -270,16 +271,16 @@ def build_customers(profile: Profile, streams: Streams, journeys: np.ndarray, ap
     if officer is not None:
         country[0], nationality[0], account_type[0] = "NG", "NG", AccountType.STOCK.value
         first[0], last[0], emails[0], city[0] = officer.first_name, officer.last_name, officer.email, "Lagos"
-        created[0] = HISTORY_START_MS + 3 * DAY_MS
+        created[0] = clock.HISTORY_START_MS + 3 * DAY_MS
         password_hash[0] = officer_hash
     is_active = rng.random(n) > 0.02
     is_active[0] = True
-    last_login = np.where(is_active, uniform_between(rng, created, NOW_MS - HOUR_MS), created + HOUR_MS)
+    last_login = np.where(is_active, uniform_between(rng, created, clock.NOW_MS - HOUR_MS), created + HOUR_MS)
     return Customers(
         ids=uuid7(rng, created), created_ms=created, platform=platform, country=country,
         nationality=nationality, account_type=account_type, first_name=first, last_name=last, email=emails,
         username=_usernames(emails, platform), phone=_phones(rng, country), address=street, city=city,
-        dob_days=AS_OF_DAY - age_days, language=np.array([COUNTRIES[c].language.value for c in country]),
+        dob_days=clock.AS_OF_DAY - age_days, language=np.array([COUNTRIES[c].language.value for c in country]),
         timezone=np.array([COUNTRIES[c].timezone for c in country]), journey=journeys,
         has_portfolio=has_portfolio, is_active=is_active, email_verified=rng.random(n) < 0.93,
         two_factor_method=two_factor, last_login_ms=last_login, password_hash=password_hash,

@@ -13,10 +13,9 @@ from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
 
-from dashboard.seed.clock import AS_OF
+from dashboard.seed import clock
 
 JPEG_QUALITY = 60
-_FIXED_PDF_DATE = time.struct_time((AS_OF.year, AS_OF.month, AS_OF.day, 0, 0, 0, 0, 1, 0))  # no wall clock in PDFs
 
 
 @lru_cache(maxsize=8)
@@ -32,8 +31,10 @@ def _jpeg(image: Image.Image) -> bytes:
 
 def _pdf(image: Image.Image, title: str) -> bytes:
     buffer = io.BytesIO()
+    day = clock.AS_OF  # the data's day, never the wall clock: same seed and as-of, same bytes
+    stamp = time.struct_time((day.year, day.month, day.day, 0, 0, 0, 0, 1, 0))
     image.convert("L").save(buffer, "PDF", resolution=72.0, title=title, author="", creator="",
-                            producer="", creationDate=_FIXED_PDF_DATE, modDate=_FIXED_PDF_DATE)
+                            producer="", creationDate=stamp, modDate=stamp)
     return buffer.getvalue()
 
 

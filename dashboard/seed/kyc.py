@@ -7,12 +7,10 @@ High- and critical-risk approvals went through two different compliance officers
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import numpy as np
-from tqdm import tqdm
 
 from dashboard.models.enums import (
     CheckResult,
@@ -26,11 +24,23 @@ from dashboard.models.enums import (
     Role,
     VerificationStatus,
 )
-from dashboard.seed import copy as fmt
-from dashboard.seed import images
-from dashboard.seed.clock import AS_OF, DAY_MS, HOUR_MS, MINUTE_MS, NOW_MS, NULL_MS
+from dashboard.core.permissions import Perm, has_permission
+from dashboard.kyc.rules import DEFAULT_SLA_HOURS, USER_STATUS
+from dashboard.seed import clock
+from dashboard.seed.clock import DAY_MS, HOUR_MS, MINUTE_MS, NULL_MS
 from dashboard.seed.context import Context
-from dashboard.seed.ids import ordered, uuid7
+from dashboard.seed.kyc_copy import (
+    FLAGS,
+    INTERNAL_NOTES,
+    PROVIDERS,
+    REJECTIONS,
+    RESUBMISSIONS,
+    RISK_ORDER,
+    RISK_SCORES,
+    UPLOAD_NAMES,
+    document_number,
+    random_loguniform,
+)
 
 OPEN = "OPEN"  # placeholder for PENDING / UNDER_REVIEW / AWAITING_SECOND_REVIEW
 V = VerificationStatus
@@ -49,61 +59,7 @@ JOURNEY_WEIGHTS = {"none": 7, "approved": 63, "resubmit_approved": 8, "rejected"
 APPROVED_JOURNEYS = np.array(["approved", "resubmit_approved"])
 OPEN_WEIGHTS = {V.PENDING: 0.45, V.UNDER_REVIEW: 0.3, V.AWAITING_SECOND_REVIEW: 0.25}
 
-# What the user's kyc_status shows for their latest verification.
-USER_STATUS = {V.PENDING: KycStatus.PENDING, V.UNDER_REVIEW: KycStatus.UNDER_REVIEW,
-               V.AWAITING_SECOND_REVIEW: KycStatus.UNDER_REVIEW, V.APPROVED: KycStatus.APPROVED,
-               V.REJECTED: KycStatus.REJECTED, V.RESUBMIT_REQUIRED: KycStatus.RESUBMIT_REQUIRED}
 
-# (code, message shown to the user, document at fault)
-REJECTIONS = [
-    ("DOCUMENT_EXPIRED", "The identity document you submitted has expired.", KycDocumentType.ID_FRONT),
-    ("DOCUMENT_TAMPERED", "We could not verify the authenticity of your document.", KycDocumentType.ID_FRONT),
-    ("FACE_MISMATCH", "Your selfie does not match the photo on your document.", KycDocumentType.SELFIE),
-    ("SANCTIONS_MATCH", "We are unable to offer you an account at this time.", None),
-    ("UNSUPPORTED_DOCUMENT", "This type of document is not accepted for your country of residence.",
-     KycDocumentType.ID_FRONT),
-]
-RESUBMISSIONS = [
-    ("IMAGE_BLURRY", "The photo of your document is blurry. Please upload a sharper image.", KycDocumentType.ID_FRONT),
-    ("GLARE", "Part of your document is hidden by glare. Please retake the photo.", KycDocumentType.ID_FRONT),
-    ("BACK_UNREADABLE", "The back of your document is unreadable. Please upload it again.", KycDocumentType.ID_BACK),
-    ("NAME_MISMATCH", "The name on your document does not match your profile.", KycDocumentType.ID_FRONT),
-    ("ADDRESS_PROOF_TOO_OLD", "Your proof of address must be less than three months old.",
-     KycDocumentType.PROOF_OF_ADDRESS),
-    ("SELFIE_UNCLEAR", "Your selfie is too dark. Please retake it in good light.", KycDocumentType.SELFIE),
-]
-DOC_REJECTION_TEXT = {
-    "IMAGE_BLURRY": "Image is blurry", "GLARE": "Glare covers the document number", "BACK_UNREADABLE":
-    "Back side unreadable", "NAME_MISMATCH": "Name differs from profile", "ADDRESS_PROOF_TOO_OLD":
-    "Document older than 3 months", "SELFIE_UNCLEAR": "Face not visible", "DOCUMENT_EXPIRED": "Document expired",
-    "DOCUMENT_TAMPERED": "Signs of editing around the photo", "FACE_MISMATCH": "Face does not match the ID photo",
-    "UNSUPPORTED_DOCUMENT": "Document type not accepted",
-}
-INTERNAL_NOTES = [
-    "Address confirmed against bank statement.", "Called the customer to confirm date of birth.",
-    "PEP hit is a namesake; different date of birth.", "Sanctions hit reviewed with MLRO.",
-    "Second document requested by email.", "Source of funds looks consistent with declared income.",
-]
-RISK_SCORES = {RiskLevel.LOW: (2, 29), RiskLevel.MEDIUM: (30, 59), RiskLevel.HIGH: (60, 84), RiskLevel.CRITICAL: (85, 100)}
-RISK_ORDER = [RiskLevel.LOW, RiskLevel.MEDIUM, RiskLevel.HIGH, RiskLevel.CRITICAL]
-PROVIDERS = {CheckType.KYC: ("Onfido", "onf"), CheckType.AML: ("ComplyAdvantage", "ca"),
-             CheckType.SANCTIONS: ("Refinitiv World-Check", "wc"), CheckType.PEP: ("Dow Jones Risk & Compliance", "dj")}
-FLAGS = {CheckType.KYC: ["image_quality_low", "face_match_low", "document_expiring_soon"],
-         CheckType.AML: ["high_risk_country", "adverse_media", "unusual_source_of_funds"],
-         CheckType.SANCTIONS: ["partial_name_match", "sanctions_list_hit"],
-         CheckType.PEP: ["pep_match", "pep_relative"]}
-COUNTRY3 = {"US": "USA", "CA": "CAN", "GB": "GBR", "IE": "IRL", "DE": "DEU", "CH": "CHE", "FR": "FRA", "ES": "ESP",
-            "NL": "NLD", "PT": "PRT", "BR": "BRA", "GH": "GHA", "NG": "NGA", "ZA": "ZAF", "KE": "KEN"}
-DOC_FILES = {KycDocumentType.ID_FRONT: ("id_front.jpg", "image/jpeg"), KycDocumentType.ID_BACK: ("id_back.jpg", "image/jpeg"),
-             KycDocumentType.SELFIE: ("selfie.jpg", "image/jpeg"),
-             KycDocumentType.PROOF_OF_ADDRESS: ("proof_of_address.pdf", "application/pdf"),
-             KycDocumentType.WEALTH_STATEMENT: ("wealth_statement.pdf", "application/pdf")}
-UPLOAD_NAMES = {KycDocumentType.ID_FRONT: ["IMG_{n}.jpg", "id-front.jpg", "scan_{n}.jpg"],
-                KycDocumentType.ID_BACK: ["IMG_{n}.jpg", "id-back.jpg", "scan_{n}_2.jpg"],
-                KycDocumentType.SELFIE: ["selfie.jpg", "IMG_{n}.jpg", "photo_{n}.jpg"],
-                KycDocumentType.PROOF_OF_ADDRESS: ["utility-bill.pdf", "bank_statement_{n}.pdf"],
-                KycDocumentType.WEALTH_STATEMENT: ["portfolio-statement.pdf", "wealth_{n}.pdf"]}
-POOL_SIZE = 12  # shared files for decided cases when the profile does not render per row
 
 
 def draw_journeys(rng: np.random.Generator, n: int, officer: bool) -> np.ndarray:
@@ -128,7 +84,7 @@ class KycRows:
 
 _VERIFICATION_FIELDS = (
     "user", "attempt", "status", "document_type", "document_number", "first_name", "last_name", "dob", "address",
-    "country", "x_number", "x_first", "x_last", "x_dob", "x_address", "risk", "claimed_by", "claimed_until",
+    "country", "x_number", "x_first", "x_last", "x_dob", "x_address", "risk", "claimed_by", "claimed_until", "claimed_since",
     "first_by", "first_at", "rejection_code", "rejection_reason", "internal_note", "reviewed_by", "reviewed_at",
     "submitted", "updated", "expiry", "fault")
 _DOCUMENT_FIELDS = ("verification", "user", "type", "status", "reason", "reviewed_by", "reviewed_at", "uploaded",
@@ -144,22 +100,31 @@ class _Planner:
         self.ctx = ctx
         self.c = ctx.customers
         self.rng = ctx.streams.py("kyc")
-        self.reviewers = [bytes(x) for x in ctx.staff.ids[ctx.staff.with_roles(Role.COMPLIANCE)]]
-        self.admins = [bytes(x) for x in ctx.staff.ids[ctx.staff.with_roles(Role.ADMIN)]]
+        # Only compliance officers review (``kyc.review``); an administrator reads the queue.
+        self.reviewers = [bytes(x) for x in ctx.staff.ids[ctx.staff.with_roles(*_roles_with(Perm.KYC_REVIEW))]]
+        self.sla_hours = _sla_hours(ctx)
         self.rows = KycRows()
         self.open_cases = 0
 
     # --- time helpers (milliseconds) ---
     def after(self, start: int, low: float, high: float) -> int:
         delay = int(random_loguniform(self.rng, low, high))
-        room = NOW_MS - MINUTE_MS - start
+        room = clock.NOW_MS - MINUTE_MS - start
         return start + (delay if delay < room else max(int(room * self.rng.uniform(0.05, 0.9)), 1))
 
     def recent(self, not_before: int) -> int:
-        """A submission time for an open case: mostly the last few days."""
-        age = min(self.rng.expovariate(1 / (2.5 * DAY_MS)), 20 * DAY_MS)
-        moment = int(NOW_MS - MINUTE_MS * 5 - age)
-        return moment if moment > not_before else not_before + int((NOW_MS - not_before) * self.rng.uniform(0.1, 0.6))
+        """A submission time for an open case, so the queue shows every SLA state today: about 40 %
+        well within the review target, 15 % due soon (its last quarter), 45 % overdue (up to 20 days)."""
+        sla = self.sla_hours * HOUR_MS
+        kind = self.rng.random()
+        if kind < 0.4:
+            age = self.rng.uniform(5 * MINUTE_MS, 0.6 * sla)
+        elif kind < 0.55:
+            age = self.rng.uniform(0.78 * sla, 0.95 * sla)
+        else:
+            age = min(1.1 * sla + self.rng.expovariate(1 / (2.5 * DAY_MS)), 20 * DAY_MS)
+        moment = int(clock.NOW_MS - age)
+        return moment if moment > not_before else not_before + int((clock.NOW_MS - not_before) * self.rng.uniform(0.1, 0.6))
 
     def plan(self) -> KycRows:
         for i, code in enumerate(self.c.journey):
@@ -211,7 +176,7 @@ class _Planner:
                  last_name=c.last_name[user], dob=dob, address=f"{c.address[user]}, {c.city[user]}",
                  country=c.country[user], submitted=submitted, updated=decided or submitted,
                  document_number=document_number(rng, doc_type, c.country[user], dob, c.last_name[user]),
-                 expiry=AS_OF + timedelta(days=rng.randint(200, 3600)))
+                 expiry=clock.AS_OF + timedelta(days=rng.randint(200, 3600)))
         reason = self.reason_for(status, doc_type)
         screened = status != V.PENDING or rng.random() < 0.8
         mismatch = self.extracted(v, reason, screened)
@@ -280,11 +245,11 @@ class _Planner:
         if status == V.PENDING:
             return
         a, b = rng.sample(self.reviewers, 2) if len(self.reviewers) > 1 else (self.reviewers[0], self.reviewers[0])
-        end = decided if decided is not None else NOW_MS - MINUTE_MS
+        end = decided if decided is not None else clock.NOW_MS - MINUTE_MS
         claimed = submitted + int((end - submitted) * rng.uniform(0.05, 0.5))
         ev.append((ReviewableEntity.KYC_VERIFICATION, index, V.PENDING, V.UNDER_REVIEW, claimed, a, None))
         if status == V.UNDER_REVIEW:
-            v.update(claimed_by=a, claimed_until=claimed + 30 * MINUTE_MS, updated=claimed)
+            v.update(claimed_by=a, claimed_until=claimed + 30 * MINUTE_MS, claimed_since=claimed, updated=claimed)
             return
         four_eyes = risk in (RiskLevel.HIGH, RiskLevel.CRITICAL) and status in (V.APPROVED, V.AWAITING_SECOND_REVIEW)
         if four_eyes:
@@ -293,7 +258,7 @@ class _Planner:
             ev.append((ReviewableEntity.KYC_VERIFICATION, index, V.UNDER_REVIEW, V.AWAITING_SECOND_REVIEW, first_at, a, None))
             if status == V.AWAITING_SECOND_REVIEW:
                 return
-        reviewer = b if four_eyes else (a if rng.random() < 0.93 or not self.admins else self.admins[0])
+        reviewer = b if four_eyes else a
         previous = V.AWAITING_SECOND_REVIEW if four_eyes else V.UNDER_REVIEW
         v.update(reviewed_by=reviewer, reviewed_at=decided, updated=decided)
         if reason:
@@ -324,7 +289,7 @@ class _Planner:
             d["user"].append(v["user"])
             d["type"].append(kind)
             d["status"].append(doc_status)
-            d["reason"].append(DOC_REJECTION_TEXT[reason[0]] if rejected else None)
+            d["reason"].append(reason[3] if rejected else None)
             d["reviewed_by"].append(reviewer if decided else None)
             d["reviewed_at"].append(reviewed_at if decided else None)
             d["uploaded"].append(v["submitted"] - rng.randint(1, 15) * MINUTE_MS)
@@ -364,7 +329,7 @@ class _Planner:
                   score: int, flags: list, details: dict | None, checked: int) -> None:
         r = self.rows.checks
         name, prefix = PROVIDERS[check]
-        checked = min(checked, NOW_MS - MINUTE_MS)
+        checked = min(checked, clock.NOW_MS - MINUTE_MS)
         r["user"].append(user)
         r["verification"].append(verification)
         r["type"].append(check)
@@ -390,27 +355,13 @@ class _Planner:
                                level, self.rng.randint(low, high), flags, None, self.after(start, DAY_MS, 300 * DAY_MS))
 
 
-def random_loguniform(rng: random.Random, low: float, high: float) -> float:
-    return float(np.exp(rng.uniform(np.log(low), np.log(high))))
+def _roles_with(perm: Perm) -> list[Role]:
+    return [role for role in Role if has_permission(role, perm)]
 
 
-def document_number(rng: random.Random, doc_type: IdDocumentType, country: str, dob: date, last: str) -> str:
-    def digits(n: int) -> str:
-        return "".join(str(rng.randint(0, 9)) for _ in range(n))
-
-    letters = "ABCDEFGHJKLMNPRSTUVWXYZ"
-    if doc_type == IdDocumentType.PASSPORT:
-        return digits(9) if country in ("US", "GB", "CA") else rng.choice(letters) + rng.choice(letters) + digits(7)
-    if doc_type == IdDocumentType.DRIVER_LICENSE:
-        if country == "GB":
-            surname = "".join(ch for ch in last.upper() if ch.isalpha())[:5].ljust(5, "9")
-            return f"{surname}{dob.strftime('%y')[0]}{dob.month:02d}{dob.day:02d}{dob.strftime('%y')[1]}" \
-                   f"{rng.choice(letters)}{rng.choice(letters)}9{rng.choice(letters)}{rng.choice(letters)}"
-        return rng.choice(letters) + digits(7)
-    formats = {"GH": lambda: f"GHA-{digits(9)}-{digits(1)}", "NG": lambda: digits(11),
-               "ZA": lambda: dob.strftime("%y%m%d") + digits(7), "KE": lambda: digits(8),
-               "ES": lambda: digits(8) + rng.choice(letters)}
-    return formats.get(country, lambda: rng.choice(letters) + digits(8))()
+def _sla_hours(ctx: Context) -> int:
+    row = ctx.loader.conn.execute("SELECT kyc_sla_hours FROM settings WHERE id = 1").fetchone()
+    return int(row[0]) if row else DEFAULT_SLA_HOURS
 
 
 def plan_kyc(ctx: Context) -> KycRows:
@@ -427,7 +378,7 @@ def plan_kyc(ctx: Context) -> KycRows:
     v = rows.verifications
     for i, user in enumerate(v["user"]):  # attempts are in order, so the last write per user wins
         status = v["status"][i]
-        c.kyc_status[user] = USER_STATUS[status].value
+        c.kyc_status[user] = USER_STATUS[V(status)].value
         c.kyc_rejection_reason[user] = v["rejection_reason"][i]
         c.kyc_approved_ms[user] = v["reviewed_at"][i] if status == V.APPROVED else NULL_MS
         c.kyc_approved_by[user] = v["reviewed_by"][i] if status == V.APPROVED else b""
@@ -436,128 +387,3 @@ def plan_kyc(ctx: Context) -> KycRows:
     planner.rescreening()
     ctx.extras["kyc_rows"] = rows
     return rows
-
-
-def _ms(values: list) -> np.ndarray:
-    return np.array([NULL_MS if x is None else x for x in values], dtype=np.int64)
-
-
-def _refs(values: list) -> np.ndarray:
-    return fmt.optional_uuid(np.array([x or b"" for x in values], dtype="S32"))
-
-
-def write_kyc(ctx: Context, rows: KycRows) -> None:
-    rng = ctx.streams.np("kyc-ids")
-    c = ctx.customers
-    v = rows.verifications
-    submitted = _ms(v["submitted"])
-    vids = uuid7(rng, submitted)
-    users = np.array(v["user"], dtype=np.int64)
-    ctx.copy("kyc_verifications", {
-        "id": fmt.uuid(vids), "user_id": fmt.ref(c.ids, users), "attempt": fmt.integer(v["attempt"]),
-        "status": fmt.text([str(s) for s in v["status"]]), "document_type": fmt.text([str(s) for s in v["document_type"]]),
-        "document_number": fmt.text(v["document_number"]), "first_name": fmt.text(v["first_name"]),
-        "last_name": fmt.text(v["last_name"]), "date_of_birth": fmt.text([d.isoformat() for d in v["dob"]]),
-        "address": fmt.text(v["address"]), "country": fmt.text(v["country"]),
-        "extracted_document_number": fmt.text(v["x_number"]), "extracted_first_name": fmt.text(v["x_first"]),
-        "extracted_last_name": fmt.text(v["x_last"]),
-        "extracted_date_of_birth": fmt.text([d and d.isoformat() for d in v["x_dob"]]),
-        "extracted_address": fmt.text(v["x_address"]), "risk_level": fmt.text([r and str(r) for r in v["risk"]]),
-        "claimed_by_id": _refs(v["claimed_by"]), "claimed_until": fmt.ts(_ms(v["claimed_until"])),
-        "first_approved_by_id": _refs(v["first_by"]), "first_approved_at": fmt.ts(_ms(v["first_at"])),
-        "rejection_code": fmt.text(v["rejection_code"]), "rejection_reason": fmt.text(v["rejection_reason"]),
-        "internal_note": fmt.text(v["internal_note"]), "reviewed_by_id": _refs(v["reviewed_by"]),
-        "reviewed_at": fmt.ts(_ms(v["reviewed_at"])), "submitted_at": fmt.ts(submitted),
-        "created_at": fmt.ts(submitted), "updated_at": fmt.ts(_ms(v["updated"])),
-    }, order=ordered(vids))
-    dids = _write_documents(ctx, rows, vids)
-    _write_checks(ctx, rows, vids)
-    _history(ctx, rows, vids, dids)
-
-
-def _history(ctx: Context, rows: KycRows, vids: np.ndarray, dids: np.ndarray) -> None:
-    for entity, ids in ((ReviewableEntity.KYC_VERIFICATION, vids), (ReviewableEntity.KYC_DOCUMENT, dids)):
-        events = [e for e in rows.events if e[0] == entity]
-        if not events:
-            continue
-        ctx.history.add(entity, ids[[e[1] for e in events]], [e[2] and str(e[2]) for e in events],
-                        np.array([str(e[3]) for e in events], dtype=object), np.array([e[4] for e in events]),
-                        actors=[e[5] or b"" for e in events], reasons=[e[6] for e in events])
-
-
-def _document_file(ctx: Context, rows: KycRows, doc: int, vid: bytes, uid: bytes) -> tuple[str, int, str]:
-    """Render (or reuse from the pool) the file of one document; return (key, size, sha256)."""
-    d, v, c = rows.documents, rows.verifications, ctx.customers
-    kind = d["type"][doc]
-    ver = d["verification"][doc]
-    file_name, _ = DOC_FILES[kind]
-    is_open = d["status"][doc] == DocumentStatus.PENDING or v["status"][ver] == V.AWAITING_SECOND_REVIEW
-    seed = (ctx.streams.seed * 1_000_003 + doc) % (2**31)
-    if ctx.profile.per_row_images or is_open:
-        key = f"kyc/{uid.decode()}/{vid.decode()}/{file_name}"
-        size, digest = ctx.files.put(key, _render(kind, v, ver, c, seed))
-        return key, size, digest
-    slot = doc % POOL_SIZE
-    key = f"kyc/pool/{slot:02d}-{file_name}"
-    size, digest = ctx.files.shared(key, lambda: _render(kind, v, ver, c, slot))
-    return key, size, digest
-
-
-def _render(kind: KycDocumentType, v: dict, ver: int, c, seed: int) -> bytes:
-    user = v["user"][ver]
-    doc_type, country = str(v["document_type"][ver]), v["country"][ver]
-    first, last = v["x_first"][ver] or v["first_name"][ver], v["x_last"][ver] or v["last_name"][ver]
-    dob, number, expiry = v["x_dob"][ver] or v["dob"][ver], v["x_number"][ver] or v["document_number"][ver], v["expiry"][ver]
-    if v["rejection_code"][ver] == "DOCUMENT_EXPIRED":
-        expiry = AS_OF - timedelta(days=40 + seed % 300)
-    if kind == KycDocumentType.ID_FRONT:
-        return images.id_front(doc_type, country, first, last, dob, number, expiry, seed)
-    if kind == KycDocumentType.ID_BACK:
-        return images.id_back(doc_type, COUNTRY3[country], first, last, dob, number, expiry, seed)
-    if kind == KycDocumentType.SELFIE:
-        return images.selfie(seed)
-    issued = date(1970, 1, 1) + timedelta(days=int(v["submitted"][ver] // DAY_MS) - 20)
-    name = f"{v['first_name'][ver]} {v['last_name'][ver]}"
-    if kind == KycDocumentType.PROOF_OF_ADDRESS:
-        return images.proof_of_address(name, c.address[user], c.city[user], issued, seed)
-    return images.wealth_statement(name, f"USD {(seed % 90 + 10) * 25_000:,}.00", issued, seed)
-
-
-def _write_documents(ctx: Context, rows: KycRows, vids: np.ndarray) -> np.ndarray:
-    d, c = rows.documents, ctx.customers
-    uploaded = _ms(d["uploaded"])
-    dids = uuid7(ctx.streams.np("kyc-document-ids"), uploaded)
-    keys, sizes, digests = [], [], []
-    n = len(d["user"])
-    for doc in tqdm(range(n), desc="  KYC files", unit=" files", leave=False, disable=ctx.quiet or n < 5_000):
-        key, size, digest = _document_file(ctx, rows, doc, bytes(vids[d["verification"][doc]]), bytes(c.ids[d["user"][doc]]))
-        keys.append(key)
-        sizes.append(size)
-        digests.append(digest)
-    mime = [DOC_FILES[k][1] for k in d["type"]]
-    ctx.copy("kyc_documents", {
-        "id": fmt.uuid(dids), "user_id": fmt.ref(c.ids, np.array(d["user"])),
-        "verification_id": fmt.ref(vids, np.array(d["verification"])), "document_type": fmt.text([str(k) for k in d["type"]]),
-        "storage_key": fmt.text(keys), "file_name": fmt.text(d["file_name"]), "file_size": fmt.integer(sizes),
-        "mime_type": fmt.text(mime), "sha256": fmt.text(digests), "status": fmt.text([str(s) for s in d["status"]]),
-        "rejection_reason": fmt.text(d["reason"]), "reviewed_by": _refs(d["reviewed_by"]),
-        "reviewed_at": fmt.ts(_ms(d["reviewed_at"])), "uploaded_at": fmt.ts(uploaded), "created_at": fmt.ts(uploaded),
-    }, order=ordered(dids))
-    return dids
-
-
-def _write_checks(ctx: Context, rows: KycRows, vids: np.ndarray) -> None:
-    r, c = rows.checks, ctx.customers
-    checked = _ms(r["checked"])
-    ids = uuid7(ctx.streams.np("compliance-ids"), checked)
-    ver = np.array([-1 if x is None else x for x in r["verification"]], dtype=np.int64)
-    ctx.copy("compliance_records", {
-        "id": fmt.uuid(ids), "user_id": fmt.ref(c.ids, np.array(r["user"])), "verification_id": fmt.ref(vids, ver),
-        "check_type": fmt.text([str(t) for t in r["type"]]), "provider": fmt.text([PROVIDERS[t][0] for t in r["type"]]),
-        "provider_reference": fmt.text(r["reference"]), "result": fmt.text([str(x) for x in r["result"]]),
-        "risk_level": fmt.text([str(x) for x in r["risk"]]), "risk_score": fmt.integer(r["score"]),
-        "flags": fmt.json(r["flags"]), "details": fmt.json(r["details"]), "checked_at": fmt.ts(checked),
-        "expires_at": fmt.ts(_ms(r["expires"])), "created_at": fmt.ts(checked),
-    }, order=ordered(ids))
-
-

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from dashboard.models.enums import AssetType
-from dashboard.seed.clock import AS_OF_DAY, HISTORY_START_DAY
+from dashboard.transactions.rules import CRYPTO_CURRENCIES as ACCEPTED_CRYPTO
+from dashboard.seed import clock
 
 # symbol, name, asset type, USD price on AS_OF, daily volatility
 ASSETS: list[tuple[str, str, AssetType, float, float]] = [
@@ -42,14 +43,13 @@ ASSETS: list[tuple[str, str, AssetType, float, float]] = [
 ]
 
 # Currencies of deposits and withdrawals: code, USD value of one unit on AS_OF, daily volatility,
-# and the smallest amount (in 1e-8 units): cents for fiat, satoshi-like units for crypto. BTC and ETH
-# follow the holdings' price paths of the same symbol.
+# and the smallest amount (in 1e-8 units): cents for fiat, satoshi-like units for crypto. Every crypto
+# asset the treasury queue accepts (``transactions.rules.CRYPTO_CURRENCIES``) is a currency too, moving
+# exactly like the holdings of the same symbol (a deposit of it becomes that holding), after these.
 CURRENCIES: list[tuple[str, float, float, int]] = [
     ("USD", 1.0, 0.0, 1_000_000),
     ("EUR", 1.157, 0.004, 1_000_000),
     ("GBP", 1.318, 0.004, 1_000_000),
-    ("BTC", 94_250.00, 0.0, 1),
-    ("ETH", 3_148.50, 0.0, 1),
     ("USDT", 1.0, 0.0, 1),
     ("USDC", 1.0, 0.0, 1),
 ]
@@ -62,7 +62,7 @@ def _walk(rng: np.random.Generator, end_value: float, volatility: float, days: i
     steps = rng.normal(drift, volatility, days)
     steps[0] = 0.0
     if weekdays_only:
-        weekday = (np.arange(HISTORY_START_DAY, HISTORY_START_DAY + days) + 3) % 7  # 0 = Monday
+        weekday = (np.arange(clock.HISTORY_START_DAY, clock.HISTORY_START_DAY + days) + 3) % 7  # 0 = Monday
         steps[weekday >= 5] = 0.0
     log_path = np.cumsum(steps)
     return end_value * np.exp(log_path - log_path[-1])
@@ -78,31 +78,37 @@ class Market:
     usd_cents_per_unit: np.ndarray  # [currency, day] float: value of one unit in US cents
     quantum: np.ndarray  # [currency] smallest amount in 1e-8 units
     cedis_per_usd: np.ndarray  # [day]
+    currency_asset: np.ndarray  # [currency] the holding symbol a currency is (its index), -1 for fiat/stablecoins
 
     def day_index(self, day_numbers: np.ndarray) -> np.ndarray:
-        return np.asarray(day_numbers, dtype=np.int64) - HISTORY_START_DAY
+        return np.asarray(day_numbers, dtype=np.int64) - clock.HISTORY_START_DAY
 
     def currency_index(self, code: str) -> int:
         return self.currencies.index(code)
 
 
 def build_market(rng: np.random.Generator) -> Market:
-    days = AS_OF_DAY - HISTORY_START_DAY + 1
+    days = clock.AS_OF_DAY - clock.HISTORY_START_DAY + 1
     prices = []
     for _, _, asset_type, end_price, vol in ASSETS:
         path = _walk(rng, end_price, vol, days, weekdays_only=asset_type == AssetType.STOCK, drift=0.0004)
         prices.append(np.maximum(np.rint(path * 100), 1).astype(np.int64))
-    rates = []
-    for code, end_value, vol, _ in CURRENCIES:
-        crypto_twin = next((i for i, a in enumerate(ASSETS) if a[0] == code), None)
-        if crypto_twin is not None:  # BTC and ETH move exactly like the holdings of the same symbol
-            rates.append(prices[crypto_twin].astype(float))
-        else:
-            rates.append(_walk(rng, end_value, vol, days, weekdays_only=False) * 100)
+    codes, rates, quantum, asset = [], [], [], []
+    for code, end_value, vol, unit in CURRENCIES:
+        codes.append(code)
+        rates.append(_walk(rng, end_value, vol, days, weekdays_only=False) * 100)
+        quantum.append(unit)
+        asset.append(-1)
+    for i, (symbol, _, asset_type, _, _) in enumerate(ASSETS):
+        if asset_type == AssetType.CRYPTO and symbol in ACCEPTED_CRYPTO:
+            codes.append(symbol)
+            rates.append(prices[i].astype(float))  # the holding's own price path
+            quantum.append(1)
+            asset.append(i)
     cedis = _walk(rng, GHS_PER_USD, 0.004, days, weekdays_only=False, drift=0.0002)
     return Market(
         symbols=[a[0] for a in ASSETS], names=[a[1] for a in ASSETS],
         asset_types=np.array([a[2].value for a in ASSETS]), price_cents=np.vstack(prices),
-        currencies=[c[0] for c in CURRENCIES], usd_cents_per_unit=np.vstack(rates),
-        quantum=np.array([c[3] for c in CURRENCIES], dtype=np.int64), cedis_per_usd=cedis,
+        currencies=codes, usd_cents_per_unit=np.vstack(rates),
+        quantum=np.array(quantum, dtype=np.int64), cedis_per_usd=cedis, currency_asset=np.array(asset, dtype=np.int64),
     )

@@ -2,9 +2,10 @@
 
 Each portfolio owner gets a small universe of symbols (crypto for CRYPTO accounts, mostly stocks
 for STOCK accounts). The simulation walks day by day over the whole history (all portfolios at
-once, with numpy): completed deposits add cash, trades turn cash into quantities and back,
-completed withdrawals take cash out (at most the cash available; otherwise the request is
-declined). Values are exact integers: quantities in 1e-8 units, money in cents, and a holding's
+once, with numpy), booking what the treasury service books (``transactions.balances``): completed
+fiat deposits add cash and fiat withdrawals take it out, crypto deposits and withdrawals move the
+holding of their coin (a withdrawal at most what is there; otherwise the request was declined); trades
+turn cash into quantities and back. Values are exact integers: quantities in 1e-8 units, money in cents, and a holding's
 value is round(quantity x price) to the cent, so
 
 - a snapshot's total is crypto + stock + cash, and its ``net_flow`` is that day's completed
@@ -21,8 +22,9 @@ import numpy as np
 
 from dashboard.models.enums import AccountType, Role, TradeType, TransactionStatus, TransactionType
 from dashboard.seed import copy as fmt
-from dashboard.seed import payments
-from dashboard.seed.clock import AS_OF_DAY, DAY_MS, HISTORY_START_DAY, HOUR_MS, MINUTE_MS, NOW_MS, NULL_MS, SNAPSHOT_DAYS, WINDOW_START_DAY, days_of
+from dashboard.seed import payments, payments_write
+from dashboard.seed import clock
+from dashboard.seed.clock import DAY_MS, HOUR_MS, MINUTE_MS, NULL_MS, SNAPSHOT_DAYS, days_of
 from dashboard.seed.context import Context
 from dashboard.seed.ids import SD, ordered, uuid7
 from dashboard.seed.market import Market, build_market
@@ -74,25 +76,27 @@ def _universe(rng: np.random.Generator, market: Market, account_type: np.ndarray
 def _trade_schedule(rng: np.random.Generator, ctx: Context, book: Book) -> dict[str, np.ndarray]:
     c = ctx.customers
     approved = c.approved[book.owners]
-    first_day = np.where(approved, days_of(c.kyc_approved_ms[book.owners]) + 1, AS_OF_DAY + 1)
-    years = np.maximum(AS_OF_DAY - first_day, 0) / 365.0
+    first_day = np.where(approved, days_of(c.kyc_approved_ms[book.owners]) + 1, clock.AS_OF_DAY + 1)
+    years = np.maximum(clock.AS_OF_DAY - first_day, 0) / 365.0
     counts = rng.poisson(ctx.profile.trades_per_year * years)
     owner = np.repeat(np.arange(len(book.owners)), counts)
-    day = first_day[owner] + (rng.random(len(owner)) * (AS_OF_DAY + 1 - first_day[owner])).astype(np.int64)
-    key = np.unique(owner * 100_000 + (day - HISTORY_START_DAY))  # one trade per portfolio and day
-    owner, day = key // 100_000, key % 100_000 + HISTORY_START_DAY
+    day = first_day[owner] + (rng.random(len(owner)) * (clock.AS_OF_DAY + 1 - first_day[owner])).astype(np.int64)
+    key = np.unique(owner * 100_000 + (day - clock.HISTORY_START_DAY))  # one trade per portfolio and day
+    owner, day = key // 100_000, key % 100_000 + clock.HISTORY_START_DAY
     order = np.argsort(day, kind="stable")
     n = len(order)
-    return {"owner": owner[order], "day": day[order], "action": rng.random(n), "slot": rng.random(n),
-            "share": rng.uniform(0.15, 0.85, n), "sell_share": rng.uniform(0.1, 0.6, n),
-            "sell_pick": rng.random((n, SLOTS)), "time": rng.uniform(13.5, 21, n)}
+    schedule = {"owner": owner[order], "day": day[order], "action": rng.random(n), "slot": rng.random(n),
+                "share": rng.uniform(0.15, 0.85, n), "sell_share": rng.uniform(0.1, 0.6, n),
+                "sell_pick": rng.random((n, SLOTS)), "time": rng.uniform(13.5, 21, n)}
+    done = schedule["day"] * DAY_MS + (schedule["time"] * HOUR_MS).astype(np.int64) < clock.NOW_MS - MINUTE_MS
+    return {k: v[done] for k, v in schedule.items()}  # today's trades only up to now
 
 
 def _apply_trades(book: Book, market: Market, e: dict[str, np.ndarray], day: int) -> None:
     p = e["owner"]
     if not len(p):
         return
-    di = day - HISTORY_START_DAY
+    di = day - clock.HISTORY_START_DAY
     held = book.qty[p] > 0
     buy = (book.cash[p] >= MIN_CASH_TO_BUY) & ((e["action"] < 0.72) | ~held.any(1))
     k = np.where(buy, np.minimum(np.searchsorted(np.cumsum(SLOT_WEIGHTS), e["slot"]), SLOTS - 1),
@@ -115,36 +119,73 @@ def _apply_trades(book: Book, market: Market, e: dict[str, np.ndarray], day: int
     book.trades.append({"owner": p, "symbol": symbol, "buy": buy, "qty": q, "price": price, "value": value, "ms": ms})
 
 
+def _slot_of(book: Book, market: Market, t: payments.Transactions, rows: np.ndarray, owner: np.ndarray) -> np.ndarray:
+    """The holding slot a crypto row moves (the slot holding its coin), -1 for fiat or a coin not held."""
+    asset = market.currency_asset[t.currency[rows]]
+    match = (book.slots[owner] == asset[:, None]) & (asset[:, None] >= 0)
+    return np.where(match.any(1), np.argmax(match, axis=1), -1)
+
+
 def _apply_flows(book: Book, market: Market, t: payments.Transactions, rows: np.ndarray, pos: np.ndarray,
                  day: int) -> np.ndarray:
-    """Book one day's completed deposits, then withdrawals; return that day's net flow per owner."""
+    """Book one day's completed deposits, then withdrawals, as the treasury service does: fiat moves the
+    cash by ``amount_usd``, crypto the holding of that coin by ``amount``. Returns that day's net flow
+    (USD cents) per owner."""
     flow = np.zeros(len(book.owners), dtype=np.int64)
-    deposits = rows[t.kind[rows] == TransactionType.DEPOSIT]
-    np.add.at(flow, pos[t.user[deposits]], t.usd[deposits])
-    book.cash += flow
-    withdrawals = rows[t.kind[rows] == TransactionType.WITHDRAWAL]
+    deposits = rows[(t.kind[rows] == TransactionType.DEPOSIT)]
+    owner = pos[t.user[deposits]]
+    slot = _slot_of(book, market, t, deposits, owner)
+    coin = market.quantum[t.currency[deposits]] == 1
+    lost = coin & (slot < 0)  # a coin this portfolio cannot hold: the treasurer declined it
+    t.status[deposits[lost]] = TransactionStatus.DECLINED.value
+    t.reason[deposits[lost]] = payments.UNSUPPORTED_COIN
+    ok = ~lost
+    np.add.at(flow, owner[ok], t.usd[deposits[ok]])
+    fiat = ok & ~coin
+    np.add.at(book.cash, owner[fiat], t.usd[deposits[fiat]])
+    held = ok & coin
+    p, k = owner[held], slot[held]
+    np.add.at(book.qty, (p, k), t.units[deposits[held]])
+    np.add.at(book.cost, (p, k), t.usd[deposits[held]])
+    ms = t.processed[deposits[held]]
+    book.first_buy[p, k] = np.where(book.first_buy[p, k] == NULL_MS, ms, np.minimum(book.first_buy[p, k], ms))
+    book.last_trade[p, k] = np.maximum(book.last_trade[p, k], ms)
+    withdrawals = rows[(t.kind[rows] == TransactionType.WITHDRAWAL)]
     if len(withdrawals):
         owner = pos[t.user[withdrawals]]
         _, first = np.unique(owner, return_index=True)
         duplicate = np.ones(len(withdrawals), dtype=bool)
         duplicate[first] = False
+        coin = market.quantum[t.currency[withdrawals]] == 1
+        slot = _slot_of(book, market, t, withdrawals, owner)
+        have = book.qty[owner, np.maximum(slot, 0)]
+        want = np.where(slot >= 0, (have * t.withdraw_share[withdrawals]).astype(np.int64), 0)
+        usd_coin = payments.value_of(market, want, t.currency[withdrawals], np.full(len(owner), day))
         target = (book.cash[owner] * t.withdraw_share[withdrawals]).astype(np.int64)
-        ok = ~duplicate & (target >= MIN_WITHDRAWAL)
-        units, usd = payments.convert(market, np.maximum(target, 1), t.currency[withdrawals], np.full(len(owner), day))
-        ok &= usd <= target
+        units_fiat, usd_fiat = payments.convert(market, np.maximum(target, 1), t.currency[withdrawals], np.full(len(owner), day))
+        units = np.where(coin, want, units_fiat)
+        usd = np.where(coin, usd_coin, usd_fiat)
+        ok = ~duplicate & (usd >= MIN_WITHDRAWAL) & np.where(coin, (slot >= 0) & (want > 0), (target >= MIN_WITHDRAWAL) & (usd_fiat <= target))
         t.units[withdrawals[ok]], t.usd[withdrawals[ok]] = units[ok], usd[ok]
         declined = withdrawals[~ok]
         t.status[declined] = TransactionStatus.DECLINED.value
         t.reason[declined] = np.where(duplicate[~ok], "Duplicate withdrawal request", payments.INSUFFICIENT)
         np.subtract.at(flow, owner[ok], usd[ok])
-        np.subtract.at(book.cash, owner[ok], usd[ok])
+        fiat = ok & ~coin
+        np.subtract.at(book.cash, owner[fiat], usd[fiat])
+        held = ok & coin
+        p, k = owner[held], slot[held]
+        before = book.qty[p, k]
+        book.cost[p, k] -= np.rint(book.cost[p, k] * (units[held] / np.maximum(before, 1))).astype(np.int64)
+        book.qty[p, k] -= units[held]
+        book.last_trade[p, k] = np.maximum(book.last_trade[p, k], t.processed[withdrawals[held]])
     book.invested += flow
     return flow
 
 
 def _record_window(book: Book, market: Market, day: int, flow: np.ndarray) -> None:
-    w = day - WINDOW_START_DAY
-    price = market.price_cents[book.slots, day - HISTORY_START_DAY]
+    w = day - clock.WINDOW_START_DAY
+    price = market.price_cents[book.slots, day - clock.HISTORY_START_DAY]
     if (book.qty.astype(float) * price).max(initial=0) > 9e18:
         raise OverflowError("portfolio value out of range for exact integer arithmetic")
     value = (book.qty * price + UNIT // 2) // UNIT
@@ -155,12 +196,21 @@ def _record_window(book: Book, market: Market, day: int, flow: np.ndarray) -> No
     book.window["invested"][w] = book.invested
 
 
-def simulate(ctx: Context, market: Market, t: payments.Transactions) -> Book:
-    rng = ctx.streams.np("portfolios")
+def universe(ctx: Context, market: Market) -> tuple[np.ndarray, np.ndarray]:
+    """Each portfolio owner's symbols: (owners, [owner, slot] asset index), and the same per customer
+    ([customer, slot], -1 for customers without a portfolio) for the payments plan."""
     c = ctx.customers
     owners = np.flatnonzero(c.has_portfolio)
+    slots = _universe(ctx.streams.np("portfolio-universe"), market, c.account_type[owners])
+    per_customer = np.full((len(c), SLOTS), -1, dtype=np.int64)
+    per_customer[owners] = slots
+    return owners, per_customer
+
+
+def simulate(ctx: Context, market: Market, t: payments.Transactions, owners: np.ndarray, slots: np.ndarray) -> Book:
+    rng = ctx.streams.np("portfolios")
+    c = ctx.customers
     n = len(owners)
-    slots = _universe(rng, market, c.account_type[owners])
     book = Book(owners=owners, slots=slots, is_crypto=market.asset_types[slots] == "CRYPTO",
                 qty=np.zeros((n, SLOTS), np.int64), cost=np.zeros((n, SLOTS), np.int64),
                 first_buy=np.full((n, SLOTS), NULL_MS), last_trade=np.full((n, SLOTS), NULL_MS),
@@ -172,14 +222,27 @@ def simulate(ctx: Context, market: Market, t: payments.Transactions) -> Book:
     flows = flows[np.argsort(t.processed[flows], kind="stable")]
     flow_day = days_of(t.processed[flows])
     trades = _trade_schedule(rng, ctx, book)
-    for day in range(HISTORY_START_DAY, AS_OF_DAY + 1):
+    for day in range(clock.HISTORY_START_DAY, clock.AS_OF_DAY + 1):
         lo, hi = np.searchsorted(flow_day, [day, day + 1])
         flow = _apply_flows(book, market, t, flows[lo:hi], pos, day)
         lo, hi = np.searchsorted(trades["day"], [day, day + 1])
         _apply_trades(book, market, {k: v[lo:hi] for k, v in trades.items() if k != "day"}, day)
-        if day >= WINDOW_START_DAY:
+        if day >= clock.WINDOW_START_DAY:
             _record_window(book, market, day, flow)
     return book
+
+
+def balances(ctx: Context, market: Market, book: Book) -> tuple[np.ndarray, dict[tuple[int, int], int]]:
+    """Each customer's cash (cents) and coin holdings ((customer, currency) -> units) at the end."""
+    cash = np.zeros(len(ctx.customers), dtype=np.int64)
+    cash[book.owners] = book.cash
+    as_currency = {int(a): i for i, a in enumerate(market.currency_asset) if a >= 0}
+    held: dict[tuple[int, int], int] = {}
+    for p, k in zip(*np.nonzero(book.qty > 0)):
+        currency = as_currency.get(int(book.slots[p, k]))
+        if currency is not None:
+            held[(int(book.owners[p]), currency)] = int(book.qty[p, k])
+    return cash, held
 
 
 def _percent(part: np.ndarray, base: np.ndarray) -> np.ndarray:
@@ -198,7 +261,7 @@ def _write_portfolios(ctx: Context, book: Book) -> np.ndarray:
     today, invested = total[-1], w["invested"][-1]
     daily = today - total[-2] - w["flow"][-1]
     monthly = today - total[-31] - w["flow"][-30:].sum(0)
-    updated = np.full(len(ids), NOW_MS - 30_000)
+    updated = np.full(len(ids), clock.NOW_MS - 30_000)
     ctx.copy("portfolios", {
         "id": fmt.uuid(ids), "user_id": fmt.ref(c.ids, book.owners), "total_value": fmt.money(today),
         "crypto_value": fmt.money(w["crypto"][-1]), "stock_value": fmt.money(w["stock"][-1]),
@@ -216,19 +279,19 @@ def _write_holdings(ctx: Context, book: Book, market: Market, portfolio_ids: np.
     p, k = np.nonzero(book.qty > 0)
     symbol = book.slots[p, k]
     qty, cost = book.qty[p, k], book.cost[p, k]
-    price = market.price_cents[symbol, AS_OF_DAY - HISTORY_START_DAY]
+    price = market.price_cents[symbol, clock.AS_OF_DAY - clock.HISTORY_START_DAY]
     value = (qty * price + UNIT // 2) // UNIT
-    average = np.rint(cost * (UNIT / qty)).astype(np.int64)
+    average = np.rint(cost.astype(float) * 1e6 * (UNIT / qty)).astype(np.int64)  # 1e-8 USD: the column keeps 8 decimals
     created = book.first_buy[p, k]
     ids = uuid7(ctx.streams.np("holding-ids"), created)
     names = np.array(market.names)
     ctx.copy("holdings", {
         "id": fmt.uuid(ids), "portfolio_id": fmt.ref(portfolio_ids, p), "asset_type": market.asset_types[symbol].astype(SD),
         "symbol": np.array(market.symbols)[symbol].astype(SD), "name": fmt.text(names[symbol]),
-        "quantity": fmt.fixed(qty, 8), "average_buy_price": fmt.money(average), "current_price": fmt.money(price),
+        "quantity": fmt.fixed(qty, 8), "average_buy_price": fmt.fixed(average, 8), "current_price": fmt.money(price),
         "total_value": fmt.money(value), "profit_loss": fmt.money(value - cost),
         "profit_loss_percent": fmt.fixed(_percent(value - cost, cost), 4),
-        "last_price_update": fmt.ts(np.full(len(ids), NOW_MS - 60_000)), "created_at": fmt.ts(created),
+        "last_price_update": fmt.ts(np.full(len(ids), clock.NOW_MS - 60_000)), "created_at": fmt.ts(created),
         "updated_at": fmt.ts(book.last_trade[p, k]),
     }, order=ordered(ids))
 
@@ -265,14 +328,15 @@ def _snapshot_chunks(ctx: Context, book: Book, portfolio_ids: np.ndarray, days_p
         days = np.arange(start, min(start + days_per_chunk, SNAPSHOT_DAYS))
         d = np.repeat(days, n)
         o = np.tile(np.arange(n), len(days))
-        created = (WINDOW_START_DAY + d + 1) * DAY_MS - rng.integers(1_000, 60_000, len(d))
+        created = (clock.WINDOW_START_DAY + d + 1) * DAY_MS - rng.integers(1_000, 60_000, len(d))
+        created = np.minimum(created, clock.NOW_MS - rng.integers(1_000, 60_000, len(d)))  # today's: taken by now
         ids = uuid7(rng, created)
         order = ordered(ids)
         d, o, ids, created = d[order], o[order], ids[order], created[order]
         crypto, stock, cash = w["crypto"][d, o], w["stock"][d, o], w["cash"][d, o]
         total, invested = crypto + stock + cash, w["invested"][d, o]
         yield {
-            "id": fmt.uuid(ids), "portfolio_id": pid[o], "snapshot_date": fmt.date(WINDOW_START_DAY + d),
+            "id": fmt.uuid(ids), "portfolio_id": pid[o], "snapshot_date": fmt.date(clock.WINDOW_START_DAY + d),
             "total_value": fmt.money(total), "crypto_value": fmt.money(crypto), "stock_value": fmt.money(stock),
             "cash_value": fmt.money(cash), "net_flow": fmt.money(w["flow"][d, o]),
             "total_pnl": fmt.money(total - invested), "total_pnl_percent": fmt.fixed(_percent(total - invested, invested), 4),
@@ -293,15 +357,16 @@ def generate(ctx: Context) -> None:
     market = build_market(ctx.streams.np("market"))
     ctx.extras["market"] = market
     threshold = _second_approval_threshold(ctx)
-    t = payments.plan(ctx, market, threshold)
-    book = simulate(ctx, market, t)
+    owners, slots = universe(ctx, market)
+    t = payments.plan(ctx, market, slots)
+    book = simulate(ctx, market, t, owners, slots[owners])
+    payments.size_open_withdrawals(ctx, market, t, *balances(ctx, market, book), threshold)
     payments.finalize(ctx, t, threshold)
     portfolio_ids = _write_portfolios(ctx, book)
     _write_holdings(ctx, book, market, portfolio_ids)
     _write_trades(ctx, book, market, portfolio_ids)
-    ctx.extras["transaction_ids"] = payments.write(ctx, t, market)
+    ctx.extras["transaction_ids"] = payments_write.write(ctx, t, market)
     ctx.extras["transactions"] = t
     days = max(1, 200_000 // max(len(book.owners), 1))
     ctx.copy_chunks("portfolio_snapshots", SNAPSHOT_COLUMNS, _snapshot_chunks(ctx, book, portfolio_ids, days),
                     total=SNAPSHOT_DAYS * len(book.owners))
-

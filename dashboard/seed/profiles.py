@@ -1,7 +1,10 @@
 """How much data each profile generates.
 
 ``demo`` is small enough to load in seconds and shows every queue state; ``large`` is the benchmark
-data set (10,000 customers, each with a portfolio, plus 12 staff). ``tiny`` exists for the test suite only (the CLI offers demo|large).
+data set (10,000 customers, each with a portfolio, plus 12 staff). Both print their staff sign-ins
+(published passwords: local demos and benchmarks only; refused with ``DASHBOARD_ENV=prod``). ``tiny``
+and ``large_slice`` (the large profile's staff and settings at a small size) exist for the test suite
+only (the CLI offers demo|large).
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ DEMO_OFFICER = StaffAccount("officer@demo.local", Role.CUSTOMER, "Chidi", "Eze",
 
 
 def _bench_staff() -> tuple[StaffAccount, ...]:
+    """admin1, compliance1-3, treasurer1-3, manager1, support1-4 @bench.local, each with a printed
+    password (``Bench-<name>-2026!``) so a browser benchmark can sign in."""
     team = [("admin", Role.ADMIN, 1), ("compliance", Role.COMPLIANCE, 3), ("treasurer", Role.TREASURER, 3),
             ("manager", Role.MANAGER, 1), ("support", Role.SUPPORT, 4)]
     names = [("Grace", "Adams"), ("Yaw", "Boateng"), ("Ines", "Duarte"), ("Felix", "Wagner"), ("Amara", "Obi"),
@@ -48,9 +53,12 @@ def _bench_staff() -> tuple[StaffAccount, ...]:
     for prefix, role, count in team:
         for n in range(1, count + 1):
             first, last = names[i]
-            accounts.append(StaffAccount(f"{prefix}{n}@bench.local", role, first, last, None))
+            accounts.append(StaffAccount(f"{prefix}{n}@bench.local", role, first, last, f"Bench-{prefix}{n}-2026!"))
             i += 1
     return tuple(accounts)
+
+
+BENCH_STAFF = _bench_staff()
 
 
 @dataclass(frozen=True)
@@ -84,7 +92,7 @@ PROFILES: dict[str, Profile] = {
         withdrawals=200, ledger_entries=3_000, trades_per_year=10, officer=DEMO_OFFICER,
     ),
     "large": Profile(
-        name="large", users=10_000 + len(_bench_staff()), staff=_bench_staff(), portfolios=None, transactions=1_000_000,
+        name="large", users=10_000 + len(BENCH_STAFF), staff=BENCH_STAFF, portfolios=None, transactions=1_000_000,
         crypto_transactions=200_000, gift_card_orders=50_000, tickets=50_000, messages=250_000,
         groups=1_000, withdrawals=20_000, ledger_entries=1_000_000, trades_per_year=6,
         per_row_images=False,
@@ -95,5 +103,12 @@ PROFILES: dict[str, Profile] = {
         name="tiny", users=70 + len(DEMO_STAFF), staff=DEMO_STAFF, portfolios=24, transactions=1_500,
         crypto_transactions=80, gift_card_orders=40, tickets=30, messages=150, groups=4,
         withdrawals=48, ledger_entries=400, trades_per_year=8, officer=DEMO_OFFICER,
+    ),
+    # For the test suite: the large profile's staff, settings and history at a tiny size.
+    "large_slice": Profile(
+        name="large_slice", users=90 + len(BENCH_STAFF), staff=BENCH_STAFF, portfolios=None, transactions=2_000,
+        crypto_transactions=120, gift_card_orders=40, tickets=40, messages=200, groups=5, withdrawals=60,
+        ledger_entries=600, trades_per_year=6, per_row_images=False,
+        history=frozenset(ALL_HISTORY - {ReviewableEntity.TRANSACTION, ReviewableEntity.CRYPTO_TRANSACTION}),
     ),
 }

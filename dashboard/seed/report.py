@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dashboard.models.enums import GroupRole
-from dashboard.seed.clock import AS_OF
+from dashboard.seed import clock
 from dashboard.seed.context import Context
 from dashboard.seed.profiles import Profile
 
@@ -35,7 +35,8 @@ def _officers(ctx: Context, limit: int) -> list[tuple[str, str]]:
 
 def summary(profile: Profile, seed: int, counts: dict[str, int], timings: list[tuple[str, float]], elapsed: float,
             ctx: Context) -> None:
-    out = [f"seed: profile {profile.name}, seed {seed}, data as of {AS_OF.isoformat()}: loaded in {elapsed:.1f} s", ""]
+    as_of = f"{clock.NOW:%Y-%m-%d %H:%M} UTC"
+    out = [f"seed: profile {profile.name}, seed {seed}, data as of {as_of}: loaded in {elapsed:.1f} s", ""]
     out += _table(("table", "rows"), [(t, f"{n:,}") for t, n in counts.items()] + [("total", f"{sum(counts.values()):,}")], {1})
     out.append("")
     out += _table(("step", "seconds"), [(name, f"{secs:.1f}") for name, secs in timings] + [("total", f"{elapsed:.1f}")], {1})
@@ -45,7 +46,8 @@ def summary(profile: Profile, seed: int, counts: dict[str, int], timings: list[t
         rows = [(a.email, a.role.value, a.password) for a in logins]
         if profile.officer:
             rows.append((profile.officer.email, "CUSTOMER (group officer)", profile.officer.password))
-        out.append("Demo sign-in (published passwords: for local demos only):")
+        kind = "Demo" if profile.officer else "Benchmark"
+        out.append(f"{kind} sign-in (published passwords: for local demos and benchmarks only):")
         out += _table(("email", "role", "password"), rows)
         out.append("")
     else:

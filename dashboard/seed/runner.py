@@ -12,14 +12,15 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from datetime import date
 
 import psycopg
 from psycopg import sql
 from tqdm import tqdm
 
 from dashboard.db import to_libpq_url
+from dashboard.seed import clock, crypto, groups, history, kyc, kyc_write, portfolios, report, support
 from dashboard.seed import copy as fmt
-from dashboard.seed import crypto, groups, history, kyc, portfolios, report, support
 from dashboard.seed.context import Context, Files, History
 from dashboard.seed.customers import build_customers, write_users
 from dashboard.seed.ids import Streams
@@ -30,7 +31,7 @@ from dashboard.seed.staff import build_staff, start_hashing
 TABLES = ("users", "kyc_verifications", "kyc_documents", "compliance_records", "portfolios", "holdings", "trades",
           "portfolio_snapshots", "transactions", "wallets", "crypto_transactions", "gift_cards", "gift_card_orders",
           "support_tickets", "support_messages", "group", "group_membership", "account", "withdrawal_request",
-          "approval", "payout", "payout_recovery", "ledger_entry", "webhook_event", "notifications",
+          "approval", "payout", "payout_attempt", "payout_recovery", "ledger_entry", "webhook_event", "notifications",
           "status_history", "active_sessions", "portfolio_daily_totals")
 
 
@@ -80,7 +81,7 @@ def _people(ctx: Context) -> None:
     if profile.officer:
         ctx.customers.password_hash[0] = hashes[-1]
     write_users(ctx, hashes[: len(profile.staff)])
-    kyc.write_kyc(ctx, rows)
+    kyc_write.write(ctx, rows)
 
 
 STEPS: list[tuple[str, Callable[[Context], None]]] = [
@@ -109,12 +110,16 @@ def _finish(conn: psycopg.Connection, ctx: Context, timings: list[tuple[str, flo
     return {t: conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(t))).fetchone()[0] for t in TABLES}
 
 
-def run(url: str, profile_name: str, seed: int, if_empty: bool, quiet: bool) -> int:
+def run(url: str, profile_name: str, seed: int, if_empty: bool, quiet: bool, as_of: date | None = None) -> int:
     profile: Profile | None = PROFILES.get(profile_name)
     if profile is None:
         return _fail(f"unknown profile {profile_name!r}; choose one of: demo, large")
     if any(a.password for a in profile.staff) and _is_production():
-        return _fail("refusing to create the demo staff accounts (published passwords) with DASHBOARD_ENV=prod")
+        return _fail(f"refusing to create the {profile.name} staff accounts (published passwords) with DASHBOARD_ENV=prod")
+    try:
+        clock.configure(*clock.calendar_for(as_of))
+    except clock.FutureAsOf as exc:
+        return _fail(f"{exc}: generate data as of today or an earlier day")
     started = time.perf_counter()
     timings: list[tuple[str, float]] = []
     with psycopg.connect(to_libpq_url(url)) as conn:

@@ -11,7 +11,8 @@ import numpy as np
 
 from dashboard.models.enums import Role
 from dashboard.auth import passwords
-from dashboard.seed.clock import DAY_MS, HISTORY_START_MS
+from dashboard.seed import clock
+from dashboard.seed.clock import DAY_MS
 from dashboard.seed.ids import Streams, uuid7
 from dashboard.seed.profiles import StaffAccount
 
@@ -77,7 +78,7 @@ class Staff:
 def build_staff(accounts: tuple[StaffAccount, ...], streams: Streams) -> Staff:
     rng = streams.np("staff")
     # Staff accounts predate the customers: created in the first weeks of the history.
-    created = HISTORY_START_MS - 30 * DAY_MS + np.arange(len(accounts), dtype=np.int64) * DAY_MS
+    created = clock.HISTORY_START_MS - 30 * DAY_MS + np.arange(len(accounts), dtype=np.int64) * DAY_MS
     created += rng.integers(9, 17, len(accounts)) * 3_600_000
     return Staff(
         accounts=accounts,

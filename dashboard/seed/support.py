@@ -13,9 +13,12 @@ import numpy as np
 from dashboard.models.enums import ReviewableEntity, Role, TicketCategory, TicketPriority, TicketStatus
 from dashboard.seed import copy as fmt
 from dashboard.seed import images
-from dashboard.seed.clock import DAY_MS, HOUR_MS, MINUTE_MS, NOW_MS, NULL_MS, later, recent, uniform_between
+from dashboard.seed import clock
+from dashboard.seed.clock import DAY_MS, HOUR_MS, MINUTE_MS, NULL_MS, SECOND_MS, later, recent, uniform_between
 from dashboard.seed.context import Context, draw
 from dashboard.seed.ids import SD, ordered, uuid7
+from dashboard.seed.support_copy import scripts_for
+from dashboard.support.rules import FIRST_RESPONSE_HOURS
 
 TS = TicketStatus
 STATUS = {TS.OPEN: 0.12, TS.IN_PROGRESS: 0.13, TS.RESOLVED: 0.15, TS.CLOSED: 0.6}
@@ -23,39 +26,9 @@ PRIORITY = {TicketPriority.LOW: 0.2, TicketPriority.NORMAL: 0.55, TicketPriority
 CATEGORY = {TicketCategory.KYC: 0.25, TicketCategory.BILLING: 0.3, TicketCategory.TECHNICAL: 0.25,
             TicketCategory.GENERAL: 0.15, None: 0.05}
 THREAD_WEIGHT = {TS.OPEN: 0.15, TS.IN_PROGRESS: 1.0, TS.RESOLVED: 1.2, TS.CLOSED: 1.2}
-SUBJECTS = {
-    "KYC": ["Verification still pending", "Why was my ID rejected?", "Cannot upload my passport",
-            "Proof of address not accepted", "Selfie check keeps failing"],
-    "BILLING": ["Deposit not credited", "Withdrawal delayed", "Wrong amount received", "Fee charged twice",
-                "Refund for cancelled transfer"],
-    "TECHNICAL": ["App crashes on login", "Two-factor code not arriving", "Page keeps loading",
-                  "Cannot reset my password", "Chart shows wrong balance"],
-    "GENERAL": ["Change my e-mail address", "Close my account", "Question about fees", "Update my phone number",
-                "Tax statement request"],
-    "": ["Need help", "Question about my account", "Please call me back"],
-}
-OPENERS = {
-    "KYC": "Hello, I submitted my documents {days} days ago and the status has not changed. Can you check?",
-    "BILLING": "Hi, I sent {amount} on {date} but it does not show in my account yet. Reference {ref}.",
-    "TECHNICAL": "Since yesterday I get an error when I try to sign in. I tried another browser already.",
-    "GENERAL": "Good morning, I would like to update the details on my account. What do I need to send?",
-    "": "Hello, could someone help me with my account please?",
-}
-CUSTOMER_FOLLOW_UPS = ["Any update on this?", "Thank you, I have attached a screenshot.", "It is still not working.",
-                       "I sent the document again this morning.", "Thanks, that worked!",
-                       "Could you please escalate this? It is urgent.", "OK, I will wait for your reply."]
-STAFF_REPLIES = ["Thanks for reaching out, {first}. I am looking into this now.",
-                 "Could you send us a screenshot of the error message?",
-                 "I have escalated this to our payments team; we will update you within 24 hours.",
-                 "Your documents are with our compliance team and will be reviewed shortly.",
-                 "The transfer has now been credited. Please refresh your dashboard.",
-                 "Please try again after clearing your browser cache.",
-                 "I have updated your details as requested."]
-RESOLUTIONS = ["Glad we could help! I am marking this ticket as resolved.",
-               "This is now fixed on our side. Let us know if anything else comes up."]
-INTERNAL_NOTES = ["Checked the ledger: funds arrived, credit pending treasury approval.",
-                  "Customer is a VIP client; keep the reply formal.", "Possible duplicate of an earlier ticket.",
-                  "Escalated to engineering (login service).", "Asked compliance for the case status."]
+STAFF_FILLER = ("Thanks for your patience, {first}; I am still on it.",
+                "I will update you here as soon as I hear back.")
+CUSTOMER_FILLER = ("Thank you.", "OK, I will wait for your reply.", "Any news on this?")
 
 
 def _thread_lengths(rng: np.random.Generator, status: np.ndarray, total: int) -> np.ndarray:
@@ -74,19 +47,20 @@ def _tickets(ctx: Context, rng: np.random.Generator) -> dict[str, np.ndarray]:
     user = rng.choice(len(c), n, p=np.where(c.approved, 2.0, 1.0) / np.where(c.approved, 2.0, 1.0).sum())
     status = draw(rng, STATUS, n)
     start = c.created_ms[user] + HOUR_MS
-    created = np.where(np.isin(status, [TS.OPEN, TS.IN_PROGRESS]), recent(rng, start, 3 * DAY_MS, 30 * DAY_MS),
+    priority = draw(rng, PRIORITY, n)
+    created = np.where(status == TS.IN_PROGRESS, recent(rng, start, 3 * DAY_MS, 30 * DAY_MS),
                        np.where(status == TS.RESOLVED, recent(rng, start, 6 * DAY_MS, 40 * DAY_MS),
-                                uniform_between(rng, start, NOW_MS - 10 * DAY_MS)))
-    created = np.minimum(created, NOW_MS - HOUR_MS)
-    end = np.where(np.isin(status, [TS.OPEN, TS.IN_PROGRESS]), NOW_MS - 5 * MINUTE_MS,
+                                uniform_between(rng, start, clock.NOW_MS - 10 * DAY_MS)))
+    created = np.where(status == TS.OPEN, _waiting_since(rng, start, priority), created)
+    created = np.minimum(created, clock.NOW_MS - HOUR_MS)
+    end = np.where(np.isin(status, [TS.OPEN, TS.IN_PROGRESS]), clock.NOW_MS - 5 * MINUTE_MS,
                    later(rng, created, 2 * HOUR_MS, 6 * DAY_MS))
     category = draw(rng, CATEGORY, n)
-    staff = ctx.staff
-    agent = np.where((category == "KYC") & (rng.random(n) < 0.3), staff.pick(rng, n, Role.COMPLIANCE),
-                     staff.pick(rng, n, Role.SUPPORT))
+    agent = ctx.staff.pick(rng, n, Role.SUPPORT)  # only support agents reply (``support.reply``) and take tickets
     assigned = np.where((status == TS.OPEN) & (rng.random(n) < 0.6), b"", agent)
+    script = np.array([k % len(scripts_for(str(cat))) for cat, k in zip(category, rng.integers(0, 1_000, n))])
     return {"user": user, "status": status, "created": created, "end": end, "category": category,
-            "priority": draw(rng, PRIORITY, n), "agent": agent, "assigned": assigned,
+            "priority": priority, "agent": agent, "assigned": assigned, "script": script,
             "length": _thread_lengths(rng, status, ctx.profile.messages)}
 
 
@@ -109,24 +83,44 @@ def _messages(rng: np.random.Generator, t: dict[str, np.ndarray]) -> dict[str, n
     return {"ticket": ticket, "position": position, "staff": staff_turn, "internal": internal, "ms": ms, "last": last}
 
 
+def _waiting_since(rng: np.random.Generator, start: np.ndarray, priority: np.ndarray) -> np.ndarray:
+    """When an OPEN ticket (no reply yet) arrived, so the inbox shows every first-response state today:
+    about 40 % well within the priority's target, 20 % due soon, 40 % overdue (up to 30 days)."""
+    target = np.array([FIRST_RESPONSE_HOURS[str(p)] for p in priority], dtype=float) * HOUR_MS
+    kind = rng.random(len(start))
+    age = np.where(kind < 0.4, rng.uniform(0.02, 0.6, len(start)) * target,
+                   np.where(kind < 0.6, rng.uniform(0.78, 0.95, len(start)) * target,
+                            np.minimum(1.1 * target + rng.exponential(2 * DAY_MS, len(start)), 30 * DAY_MS)))
+    moment = (clock.NOW_MS - np.maximum(age, MINUTE_MS)).astype(np.int64)
+    return np.where(moment > start, moment, start + ((clock.NOW_MS - start) * 0.5).astype(np.int64))
+
+
 def _texts(rng: np.random.Generator, ctx: Context, t: dict, m: dict) -> list[str]:
+    """Each ticket follows its subject's script: the opener, then the agent's replies and the customer's
+    follow-ups in order, the closing message last on a resolved or closed ticket."""
     c = ctx.customers
     out = []
     picks = rng.integers(0, 1_000_000, len(m["ticket"]))
-    for ticket, position, staff, internal, last, pick in zip(m["ticket"], m["position"], m["staff"], m["internal"],
-                                                             m["last"], picks):
-        category = str(t["category"][ticket])
+    turns: dict[tuple[int, bool], int] = {}
+    for ticket, position, staff, internal, last, pick, ms in zip(m["ticket"], m["position"], m["staff"],
+                                                                  m["internal"], m["last"], picks, m["ms"]):
+        script = scripts_for(str(t["category"][ticket]))[t["script"][ticket]]
+        first = c.first_name[t["user"][ticket]]
+        amount = f"USD {100 + pick % 4900:,}.00"
+        fill = {"first": first, "days": 2 + pick % 9, "amount": amount, "ref": f"TX-{pick:07d}",
+                "date": str(np.datetime64(int(t["created"][ticket] - (2 + pick % 5) * DAY_MS), "ms").astype("datetime64[D]"))}
         if internal:
-            out.append(INTERNAL_NOTES[pick % len(INTERNAL_NOTES)])
+            out.append(script.notes[pick % len(script.notes)])
         elif staff and last and t["status"][ticket] in (TS.RESOLVED, TS.CLOSED):
-            out.append(RESOLUTIONS[pick % len(RESOLUTIONS)])
-        elif staff:
-            out.append(STAFF_REPLIES[pick % len(STAFF_REPLIES)].format(first=c.first_name[t["user"][ticket]]))
+            out.append(script.resolution)
         elif position == 0:
-            out.append(OPENERS[category].format(days=2 + pick % 9, amount=f"USD {100 + pick % 4900:,}.00",
-                                                date="last week", ref=f"TX-{pick:07d}"))
+            out.append(script.opener.format(**fill))
         else:
-            out.append(CUSTOMER_FOLLOW_UPS[pick % len(CUSTOMER_FOLLOW_UPS)])
+            turn = turns.get((int(ticket), bool(staff)), 0)
+            turns[(int(ticket), bool(staff))] = turn + 1
+            lines = (script.replies, STAFF_FILLER) if staff else (script.follow_ups, CUSTOMER_FILLER)
+            text = lines[0][turn] if turn < len(lines[0]) else lines[1][(turn - len(lines[0])) % len(lines[1])]
+            out.append(text.format(**fill))
     return out
 
 
@@ -148,8 +142,10 @@ def _summary(t: dict, m: dict) -> dict[str, np.ndarray]:
             "last_staff": last_of(m["staff"])}
 
 
-def _attachments(ctx: Context, rng: np.random.Generator, m: dict, ids: np.ndarray) -> tuple[list, list, list, list]:
-    wants = ~m["staff"] & (m["position"] > 0) & (rng.random(len(ids)) < 0.08)
+def _attachments(ctx: Context, rng: np.random.Generator, t: dict, m: dict, ids: np.ndarray) -> tuple[list, list, list, list]:
+    """Screenshots of an error, sent by customers with a technical problem."""
+    technical = t["category"][m["ticket"]] == TicketCategory.TECHNICAL.value
+    wants = technical & ~m["staff"] & (m["position"] > 0) & (rng.random(len(ids)) < 0.3)
     keys, names, mimes, sizes = [], [], [], []
     for row in range(len(ids)):
         if not wants[row]:
@@ -173,13 +169,17 @@ def generate(ctx: Context) -> None:
     s = _summary(t, m)
     n = len(t["status"])
     ticket_ids = uuid7(rng, t["created"])
+    done = np.isin(t["status"], [TS.RESOLVED, TS.CLOSED])
+    # the agent marks the ticket resolved just after the closing reply (which came after the first response)
+    s["resolved"] = np.where(done, s["last_reply"] + 30 * SECOND_MS, NULL_MS)
     closed = np.where(t["status"] == TS.CLOSED, s["last_reply"] + rng.integers(1, 72, n) * HOUR_MS, NULL_MS)
-    closed = np.where(closed != NULL_MS, np.minimum(closed, NOW_MS - MINUTE_MS), NULL_MS)
+    closed = np.where(closed != NULL_MS, np.maximum(np.minimum(closed, clock.NOW_MS - MINUTE_MS), s["resolved"] + SECOND_MS),
+                      NULL_MS)
     unread = (s["last_customer"] > s["last_staff"]) & (rng.random(n) < 0.6)
     staff_read = np.where(s["last_staff"] == NULL_MS, np.where(rng.random(n) < 0.5, s["last_customer"], NULL_MS),
                           np.where(unread, s["last_staff"], np.maximum(s["last_customer"], s["last_staff"])))
-    updated = np.maximum(np.maximum(s["last_reply"], closed), s["last_staff"])
-    subjects = [SUBJECTS[str(cat)][k % len(SUBJECTS[str(cat)])] for cat, k in zip(t["category"], rng.integers(0, 100, n))]
+    updated = np.maximum(np.maximum(np.maximum(s["last_reply"], closed), s["last_staff"]), s["resolved"])
+    subjects = [scripts_for(str(cat))[k].subject for cat, k in zip(t["category"], t["script"])]
     ctx.copy("support_tickets", {
         "id": fmt.uuid(ticket_ids), "user_id": fmt.ref(c.ids, t["user"]), "subject": fmt.text(subjects),
         "status": t["status"].astype(SD), "priority": t["priority"].astype(SD),
@@ -199,7 +199,7 @@ def _write_messages(ctx: Context, rng: np.random.Generator, t: dict, m: dict, ti
     roles = dict(zip(staff.ids.tolist(), staff.roles.tolist()))
     role = np.array([roles.get(x, Role.CUSTOMER.value) if is_staff else Role.CUSTOMER.value
                      for x, is_staff in zip(sender.tolist(), m["staff"])])
-    keys, names, mimes, sizes = _attachments(ctx, rng, m, ids)
+    keys, names, mimes, sizes = _attachments(ctx, rng, t, m, ids)
     ctx.copy("support_messages", {
         "id": fmt.uuid(ids), "ticket_id": fmt.ref(ticket_ids, m["ticket"]), "sender_id": fmt.uuid(sender),
         "sender_role": role.astype(SD), "message": fmt.text(_texts(rng, ctx, t, m)),
@@ -220,8 +220,7 @@ def _history(ctx: Context, t: dict, s: dict, ids: np.ndarray, closed: np.ndarray
     h.add(ReviewableEntity.SUPPORT_TICKET, ids[answered], TS.OPEN.value, TS.IN_PROGRESS.value,
           s["first_response"][answered], t["agent"][answered])
     done = np.isin(status, [TS.RESOLVED, TS.CLOSED]) & answered
-    h.add(ReviewableEntity.SUPPORT_TICKET, ids[done], TS.IN_PROGRESS.value, TS.RESOLVED.value, s["last_reply"][done],
+    h.add(ReviewableEntity.SUPPORT_TICKET, ids[done], TS.IN_PROGRESS.value, TS.RESOLVED.value, s["resolved"][done],
           t["agent"][done])
     shut = (status == TS.CLOSED) & answered
-    h.add(ReviewableEntity.SUPPORT_TICKET, ids[shut], TS.RESOLVED.value, TS.CLOSED.value, closed[shut], b"",
-          "Closed automatically after the customer confirmed")
+    h.add(ReviewableEntity.SUPPORT_TICKET, ids[shut], TS.RESOLVED.value, TS.CLOSED.value, closed[shut], t["agent"][shut])
