@@ -1,7 +1,7 @@
 """group_balances: count only settled, real credits (not simulated ones)
 
 Revision ID: b7d3e1f0a9c2
-Revises: e9878ce5e210
+Revises: 9dea6b3983b0
 Create Date: 2026-12-03 09:00:00.000000+00:00
 
 Issue 14, item 12: a group's balance is what it can pay out. Seed 004's ledger marks demo credits
@@ -18,7 +18,7 @@ from alembic import op
 from sqlalchemy import text
 
 revision: str = 'b7d3e1f0a9c2'
-down_revision: Union[str, None] = 'e9878ce5e210'
+down_revision: Union[str, None] = '9dea6b3983b0'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

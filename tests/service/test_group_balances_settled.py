@@ -99,7 +99,7 @@ def test_a_payout_covered_only_by_simulated_credits_is_refused(db: Session) -> N
 
 
 # --- the migration ---------------------------------------------------------------------------------
-BEFORE = "e9878ce5e210"  # the revision before group balances counted settled, real credits only
+BEFORE = "9dea6b3983b0"  # the revision before group balances counted settled, real credits only
 
 
 @pytest.fixture
